@@ -1,0 +1,32 @@
+"""Reading GeoNames postal-code exports (tab-separated, no header)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from storage.records import Postcode
+
+
+def read_geonames(lines: Iterable[str]) -> list[Postcode]:
+    """Dutch 4-digit postcodes with their centroid; several rows of one code are averaged."""
+    rows: dict[str, list[tuple[str, str, float, float]]] = defaultdict(list)
+    for line in lines:
+        columns = line.rstrip("\n").split("\t")
+        if len(columns) < 11 or columns[0] != "NL":
+            continue
+        code = columns[1].strip()[:4]
+        if not (code.isdigit() and len(code) == 4):
+            continue
+        try:
+            latitude, longitude = float(columns[9]), float(columns[10])
+        except ValueError:
+            continue
+        rows[code].append((columns[2], columns[5], latitude, longitude))
+    postcodes = []
+    for code, found in sorted(rows.items()):
+        place, municipality = found[0][0], found[0][1].removesuffix(" Municipality")
+        latitude = sum(r[2] for r in found) / len(found)
+        longitude = sum(r[3] for r in found) / len(found)
+        postcodes.append(Postcode(code, place[:80], municipality[:80] or None, latitude, longitude))
+    return postcodes

@@ -1,0 +1,24 @@
+"""Settings from the environment and `.env`; `.env.example` explains each one."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///data/meedoen.db",
+        description="SQLAlchemy URL; SQLite file by default, postgresql://... in production.",
+    )
+    telegram_bot_token: str = Field(default="", description="Token from @BotFather.")
+    telegram_api_base_url: str = Field(
+        default=DEFAULT_TELEGRAM_API,
+        description="Bot API base URL; point it at a local Bot API server or a fake one.",
+    )
+    default_language: str = Field(default="nl", description="Language for new residents.")
+    log_level: str = Field(default="INFO")

@@ -1,0 +1,133 @@
+"""The resident's intake, declared as data: read it top to bottom.
+
+Each `Step` is one question: what kind of answer it takes, which profile field the answer
+fills, and its fixed choices (with the words that select them in free text). Steps follow
+each other in the order of `INTAKE`; "back" goes to the previous one; every step can be
+skipped; after `summary` confirms, the person is `done`. A change requested from the summary
+answers one step and returns to the summary. `docs/flow.md` holds the diagram generated
+from this declaration (`python -m bot flow-diagram`); a test keeps it true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+CONSENT_VERSION = "2026-11-v1"
+
+
+class Kind(StrEnum):
+    TEXT = "text"  # a few words of the person's own (their name)
+    PLACE = "place"  # a postcode, a shared location, or an area from the list
+    MULTI = "multi"  # several choices, ended by "done"
+    SINGLE = "single"  # one choice
+    SUMMARY = "summary"  # confirm what was noted, or pick an item to change
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A fixed answer: `label` is a catalog key; `words` select it in free text (nl and en)."""
+
+    key: str
+    label: str
+    words: tuple[str, ...] = ()
+    value: int | bool | str | None = None
+    finishes: bool = False  # in a multi-select: picking it answers the whole question
+
+    @property
+    def stored(self) -> int | bool | str:
+        return self.key if self.value is None else self.value
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: Kind
+    question: str  # catalog key of the question
+    field: str | None = None  # the Person field the answer fills
+    choices: tuple[Choice, ...] = ()
+    tag_kind: str | None = None  # MULTI over the taxonomy's "gift" or "wish" tags
+    columns: int = 1
+
+
+TIMES = (
+    Choice("morning", "choice.times.morning", ("ochtend", "ochtends", "morgen", "morning")),
+    Choice("afternoon", "choice.times.afternoon", ("middag", "middags", "afternoon")),
+    Choice("evening", "choice.times.evening", ("avond", "avonds", "evening", "night")),
+    Choice("weekend", "choice.times.weekend", ("weekend", "zaterdag", "zondag", "saturday")),
+    Choice(
+        "any",
+        "choice.times.any",
+        ("maakt niet uit", "altijd", "wanneer dan ook", "anytime", "any time", "whenever"),
+        finishes=True,
+    ),
+)
+
+DISTANCES = (
+    Choice("400", "choice.distance.400", ("om de hoek", "dichtbij", "around the corner"), 400),
+    Choice("800", "choice.distance.800", ("in mijn buurt", "buurt", "nearby"), 800),
+    Choice("2000", "choice.distance.2000", ("wijk", "dorp", "village", "district"), 2000),
+    Choice("5000", "choice.distance.5000", ("verder", "ver", "further", "far"), 5000),
+)
+
+GROUP = (
+    Choice("one", "choice.group.one", ("een persoon", "één persoon", "samen", "one", "alone")),
+    Choice("group", "choice.group.group", ("groep", "groepje", "group")),
+    Choice("both", "choice.group.both", ("allebei", "beide", "both", "maakt niet uit")),
+)
+
+FREE_ONLY = (
+    Choice("free", "choice.free.yes", ("gratis", "alleen gratis", "free", "free only"), True),
+    Choice(
+        "paid",
+        "choice.free.no",
+        ("bijdrage", "betalen", "kleine bijdrage", "mag geld kosten", "paying is fine"),
+        False,
+    ),
+)
+
+INTAKE: tuple[Step, ...] = (
+    Step("name", Kind.TEXT, "ask.name", field="first_name"),
+    Step("place", Kind.PLACE, "ask.place", field="postcode"),
+    Step("gifts", Kind.MULTI, "ask.gifts", field="gifts", tag_kind="gift", columns=2),
+    Step("wishes", Kind.MULTI, "ask.wishes", field="wishes", tag_kind="wish", columns=2),
+    Step("times", Kind.MULTI, "ask.times", field="times", choices=TIMES, columns=2),
+    Step("distance", Kind.SINGLE, "ask.distance", field="max_distance_m", choices=DISTANCES),
+    Step("group", Kind.SINGLE, "ask.group", field="group_pref", choices=GROUP),
+    Step("free", Kind.SINGLE, "ask.free", field="free_only", choices=FREE_ONLY),
+    Step("summary", Kind.SUMMARY, "ask.summary"),
+)
+
+DONE = "done"  # the intake is confirmed; what follows is the everyday menu
+FIRST_STEP = INTAKE[0].name
+STEPS = {step.name: step for step in INTAKE}
+
+
+def next_step(name: str) -> str:
+    names = [step.name for step in INTAKE]
+    index = names.index(name)
+    return names[index + 1] if index + 1 < len(names) else DONE
+
+
+def previous_step(name: str) -> str | None:
+    names = [step.name for step in INTAKE]
+    if name == DONE:
+        return names[-1]
+    index = names.index(name)
+    return names[index - 1] if index > 0 else None
+
+
+def mermaid() -> str:
+    """The intake as a Mermaid state diagram, generated from `INTAKE`."""
+    lines = ["stateDiagram-v2", "    [*] --> consent", "    consent --> [*]: no, nothing stored"]
+    lines.append(f"    consent --> {FIRST_STEP}: yes")
+    for step in INTAKE[:-1]:
+        target = next_step(step.name)
+        lines.append(f"    {step.name} --> {target}: {step.kind.value} answer or skip")
+    for step in INTAKE[:-1]:
+        lines.append(f"    summary --> {step.name}: change")
+    lines.append(f"    summary --> {DONE}: confirm")
+    lines.append(f"    {DONE} --> summary: change something")
+    lines.append("    note right of consent: help, back, stop, my data, forget me and language")
+    lines.append("    note right of consent: work at every step")
+    return "\n".join(lines) + "\n"

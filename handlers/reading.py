@@ -1,0 +1,218 @@
+"""Reading what people type: commands, yes/no, numbers, names, postcodes, fixed choices.
+
+Pure functions. Input is whatever a phone sends: typos, capitals, emoji, control
+characters, 10,000 characters. Nothing here raises on odd input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from enum import StrEnum
+
+from rapidfuzz.distance import Levenshtein
+
+from handlers.flow import Choice
+
+MAX_TEXT = 1000  # longer messages are not read: we ask for a short answer instead
+
+
+class Command(StrEnum):
+    HELP = "help"
+    BACK = "back"
+    STOP = "stop"
+    MY_DATA = "my_data"
+    FORGET = "forget"
+    LANGUAGE = "language"
+    START = "start"
+    SKIP = "skip"
+    DONE = "done"
+    CHANGE = "change"
+
+
+COMMAND_WORDS: dict[Command, tuple[str, ...]] = {
+    Command.HELP: ("help", "hulp", "?", "uitleg", "wat moet ik doen", "ik snap het niet"),
+    Command.BACK: ("terug", "back", "vorige", "ga terug", "go back", "previous"),
+    Command.STOP: ("stop", "stoppen", "ophouden", "genoeg", "quit", "cancel", "annuleer"),
+    Command.MY_DATA: (
+        "mijn gegevens",
+        "gegevens",
+        "mijn data",
+        "my data",
+        "mydata",
+        "wat weet je van mij",
+        "export",
+    ),
+    Command.FORGET: (
+        "vergeet mij",
+        "vergeet me",
+        "vergeet",
+        "verwijder mij",
+        "wis mijn gegevens",
+        "forget me",
+        "forget",
+        "delete me",
+    ),
+    Command.LANGUAGE: ("taal", "language", "english", "engels", "nederlands", "dutch"),
+    Command.START: ("start", "begin", "opnieuw"),
+    Command.SKIP: ("overslaan", "sla over", "skip", "weet ik niet", "geen idee", "pass"),
+    Command.DONE: ("klaar", "done", "ready", "dat is alles", "verder", "volgende", "next"),
+    Command.CHANGE: ("wijzigen", "aanpassen", "veranderen", "change", "edit"),
+}
+_COMMANDS = {word: command for command, words in COMMAND_WORDS.items() for word in words}
+
+GREETINGS = frozenset(
+    {"hallo", "hoi", "hai", "hey", "hi", "hello", "goedemorgen", "goedemiddag", "goedenavond",
+     "dag", "goeiedag", "morgen", "moi", "good morning"}
+)
+YES = frozenset(
+    {"ja", "jawel", "ja graag", "graag", "ok", "oke", "okay", "okee", "goed", "prima", "akkoord",
+     "klopt", "yes", "yes please", "sure", "y", "j", "👍", "ja hoor", "dat klopt", "correct"}
+)
+NO = frozenset(
+    {"nee", "neen", "nee dank je", "nee bedankt", "liever niet", "no", "no thanks", "n",
+     "niet", "nope", "👎"}
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+_NOT_WORD = re.compile(r"[^\w\s?'\-]", re.UNICODE)
+
+
+def clean(text: str | None) -> str:
+    """Strip control and invisible characters and fold white space; keep emoji."""
+    if not text:
+        return ""
+    text = _CONTROL.sub(" ", text.replace("\n", " ").replace("\t", " "))
+    return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, no punctuation or emoji: the form we compare words in."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = _NOT_WORD.sub(" ", plain).replace("_", " ")
+    return " ".join(plain.split())
+
+
+def has_words(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
+def read_command(text: str) -> Command | None:
+    """A command word or `/command`, when it is the whole message."""
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        stripped = stripped[1:].split("@")[0].replace("_", " ")
+    folded = fold(stripped)
+    if not folded and stripped.strip() == "?":
+        return Command.HELP
+    return _COMMANDS.get(folded)
+
+
+def is_greeting(text: str) -> bool:
+    return fold(text) in GREETINGS
+
+
+def read_yes_no(text: str) -> bool | None:
+    folded = fold(text) or text.strip()
+    if folded in YES or text.strip() in YES:
+        return True
+    if folded in NO or text.strip() in NO:
+        return False
+    return None
+
+
+def read_numbers(text: str) -> list[int] | None:
+    """"2" or "1, 3 en 5": option numbers; None when the text is not only numbers."""
+    folded = fold(text).replace(",", " ")
+    words = [w for w in folded.split() if w not in ("en", "and", "&")]
+    if words and all(w.isdigit() and len(w) <= 3 for w in words):
+        return [int(w) for w in words]
+    return None
+
+
+def _close(word: str, candidate: str) -> bool:
+    if word == candidate:
+        return True
+    if len(candidate) < 5:
+        return False
+    allowed = 1 if len(candidate) < 8 else 2
+    return Levenshtein.distance(word, candidate, score_cutoff=allowed) <= allowed
+
+
+def read_choices(text: str, choices: Sequence[Choice], labels: Sequence[str]) -> list[Choice]:
+    """Choices named in free text, by their words or their shown label, typos allowed."""
+    folded = f" {fold(text)} "
+    tokens = folded.split()
+    found: list[Choice] = []
+    for choice, label in zip(choices, labels, strict=True):
+        phrases = [fold(w) for w in choice.words] + [fold(label)]
+        for phrase in phrases:
+            if not phrase:
+                continue
+            if f" {phrase} " in folded:
+                found.append(choice)
+                break
+            if " " not in phrase and any(_close(t, phrase) for t in tokens):
+                found.append(choice)
+                break
+    return found
+
+
+_NAME_PREFIXES = (
+    "ik heet",
+    "ik ben",
+    "mijn naam is",
+    "noem me",
+    "noem mij",
+    "zeg maar",
+    "my name is",
+    "i am",
+    "i'm",
+    "call me",
+)
+
+
+def read_name(text: str) -> str | None:
+    """A first name from "Anna", "ik heet Anna", "mijn naam is anna de vries"."""
+    cleaned = clean(text)
+    lowered = cleaned.lower()
+    for prefix in _NAME_PREFIXES:
+        if lowered.startswith(prefix + " "):
+            cleaned = cleaned[len(prefix) + 1 :]
+            break
+    cleaned = cleaned.strip(" .,!?:;\"'")
+    if not cleaned or len(cleaned) > 40 or not any(c.isalpha() for c in cleaned):
+        return None
+    if any(c.isdigit() for c in cleaned) or "@" in cleaned or "://" in cleaned:
+        return None
+    if not all(c.isalpha() or c in " -'." for c in cleaned):
+        return None
+    words = cleaned.split()
+    if len(words) > 4:
+        return None
+    first = words[0]
+    return first[:1].upper() + first[1:]
+
+
+_POSTCODE = re.compile(r"(?<!\d)([1-9]\d{3})\s?(?:[a-zA-Z]{2})?(?!\d)")
+
+
+def read_postcode(text: str) -> str | None:
+    """The 4 digits of a Dutch postcode ("7607", "7607 AB", "7607ab")."""
+    match = _POSTCODE.search(clean(text))
+    return match.group(1) if match else None
+
+
+_DISTANCE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(km|kilometer|kilometers|m|meter|meters)\b")
+
+
+def read_distance_m(text: str) -> int | None:
+    """"500 meter", "1,5 km" → metres, kept within 100 m and 50 km."""
+    match = _DISTANCE.search(clean(text).lower())
+    if not match:
+        return None
+    number = float(match.group(1).replace(",", "."))
+    metres = number * 1000 if match.group(2).startswith("k") else number
+    return int(min(max(metres, 100), 50_000))

@@ -1,0 +1,60 @@
+"""One inbound message being handled: who sent it, where they are, what we will say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from handlers.i18n import Texts
+from handlers.messages import Inbound, Option, Reply
+from handlers.taxonomy import Taxonomy
+from storage.records import ConversationState, Person
+from storage.store import Store
+
+
+@dataclass
+class Turn:
+    store: Store
+    texts: Texts
+    taxonomy: Taxonomy
+    msg: Inbound
+    person: Person
+    state: ConversationState
+    replies: list[Reply] = field(default_factory=list)
+    erased: bool = False
+
+    @property
+    def lang(self) -> str:
+        return self.person.language
+
+    @property
+    def name_sep(self) -> str:
+        """", Anna" when we know the name, else nothing: for "Welcome back, Anna!"."""
+        return f", {self.person.first_name}" if self.person.first_name else ""
+
+    def t(self, key: str, **values: Any) -> str:
+        return self.texts(self.lang, key, **values)
+
+    def say(self, text: str, options: tuple[Option, ...] = (), **flags: Any) -> None:
+        self.replies.append(Reply(text=text, options=options, **flags))
+
+    def option(self, key: str, label: str) -> Option:
+        """A button valid for the current question only (stale once the step moves on)."""
+        return Option(key=f"{self.state.turn}:{key}", label=label)
+
+    async def update(self, **changes: Any) -> None:
+        self.person = await self.store.update_person(self.person.id, changes)
+
+    def goto(self, step: str, **context: Any) -> None:
+        """Move to another step; buttons of the previous question become stale."""
+        kept = {k: v for k, v in self.state.context.items() if k == "return_to"}
+        kept.update(context)
+        self.state = replace(self.state, step=step, turn=self.state.turn + 1, context=kept)
+
+    def set_context(self, **context: Any) -> None:
+        self.state = replace(self.state, context={**self.state.context, **context})
+
+    def drop_context(self, *names: str) -> None:
+        self.state = replace(
+            self.state, context={k: v for k, v in self.state.context.items() if k not in names}
+        )

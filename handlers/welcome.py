@@ -1,0 +1,75 @@
+"""Hello and consent, for someone we have stored nothing about.
+
+Nothing is written here until the person says yes: the language they pick before that
+travels inside the button itself ("0:yes:en"), not in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.i18n import LANGUAGES, Texts, pick_language
+from handlers.messages import Inbound, Option, Reply
+from handlers.reading import Command, clean, fold, read_command, read_yes_no
+
+STRANGER_TURN = "0"
+ENGLISH_WORDS = frozenset({"yes", "yes please", "sure", "okay", "english", "y", "hello", "hi"})
+
+
+@dataclass(frozen=True)
+class StrangerAnswer:
+    """What a stranger's message means: consent in a language, or replies to send."""
+
+    consent_language: str | None
+    replies: tuple[Reply, ...] = ()
+
+
+def welcome(texts: Texts, language: str, *, intro_key: str | None = None) -> tuple[Reply, ...]:
+    other = "en" if language == "nl" else "nl"
+    hello = texts(language, "welcome.hello")
+    if intro_key:
+        hello = texts(language, intro_key) + "\n\n" + hello
+    options = (
+        Option(f"{STRANGER_TURN}:yes:{language}", texts(language, "button.consent_yes")),
+        Option(f"{STRANGER_TURN}:no:{language}", texts(language, "button.consent_no")),
+        Option(f"{STRANGER_TURN}:lang:{other}", texts(other, "button.switch_language")),
+    )
+    return (Reply(hello), Reply(texts(language, "welcome.consent"), options))
+
+
+def read_stranger(texts: Texts, msg: Inbound) -> StrangerAnswer:
+    """Decide what to do with a message from someone who has not (yet) said yes."""
+    language = pick_language(msg.language_code)
+    if msg.choice is not None:
+        turn, _, rest = msg.choice.partition(":")
+        action, _, chosen = rest.partition(":")
+        if turn != STRANGER_TURN or chosen not in LANGUAGES:
+            return StrangerAnswer(None, welcome(texts, language, intro_key="button.stale"))
+        if action == "yes":
+            return StrangerAnswer(chosen)
+        if action == "no":
+            return StrangerAnswer(None, (Reply(texts(chosen, "consent.declined")),))
+        if action == "lang":
+            return StrangerAnswer(None, welcome(texts, chosen))
+        return StrangerAnswer(None, welcome(texts, language, intro_key="button.stale"))
+    text = clean(msg.text)
+    if not text:
+        key = "media.before_consent" if msg.media or msg.location else None
+        return StrangerAnswer(None, welcome(texts, language, intro_key=key))
+    yes_no = read_yes_no(text)
+    command = read_command(text)
+    if yes_no is True:
+        return StrangerAnswer("en" if fold(text) in ENGLISH_WORDS else language)
+    if yes_no is False or command in (Command.STOP, Command.FORGET):
+        return StrangerAnswer(None, (Reply(texts(language, "consent.declined")),))
+    if command is Command.MY_DATA:
+        return StrangerAnswer(None, welcome(texts, language, intro_key="data.nothing"))
+    if command is Command.LANGUAGE:
+        folded = fold(text)
+        chosen = "en" if folded in ("english", "engels") else "nl"
+        if folded in ("taal", "language"):
+            chosen = "en" if language == "nl" else "nl"
+        return StrangerAnswer(None, welcome(texts, chosen))
+    if command is Command.HELP:
+        return StrangerAnswer(None, welcome(texts, language, intro_key="help.before_consent"))
+    return StrangerAnswer(None, welcome(texts, language))

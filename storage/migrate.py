@@ -1,0 +1,58 @@
+"""Schema migrations (Alembic), applied by `python -m bot migrate` and at every start-up."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from sqlalchemy.engine import Connection
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseTooNew(RuntimeError):
+    """The database was migrated by a newer version of Meedoen than this one."""
+
+
+def alembic_config(url: str = "") -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except ResolutionError:
+        return False
+
+
+def _upgrade(connection: Connection, config: Config) -> None:
+    current = MigrationContext.configure(connection).get_current_revision()
+    scripts = ScriptDirectory.from_config(config)
+    if current is not None and not _known(scripts, current):
+        raise DatabaseTooNew(
+            f"database is at revision {current}, which this version does not know; "
+            "upgrade Meedoen before starting it on this database"
+        )
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def migrate(database: Database) -> None:
+    """Bring the database to the newest schema; refuse a database newer than the code."""
+    config = alembic_config(database.url)
+    async with database.engine.connect() as connection:
+        await connection.run_sync(_upgrade, config)
+        await connection.commit()
+    log.info("database schema is up to date")

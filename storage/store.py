@@ -1,0 +1,324 @@
+"""Storage verbs for one unit of work. Every method reads like what it does."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AreaRow,
+    ConsentRow,
+    ConversationRow,
+    IdentityRow,
+    MessageLogRow,
+    PersonRow,
+    PostcodeRow,
+    ProcessedUpdateRow,
+)
+from storage.records import (
+    Area,
+    Consent,
+    ConversationState,
+    Identity,
+    Person,
+    PersonExport,
+    Postcode,
+)
+
+PROFILE_FIELDS = frozenset(
+    {
+        "language",
+        "role",
+        "first_name",
+        "postcode",
+        "area_name",
+        "latitude",
+        "longitude",
+        "gifts",
+        "wishes",
+        "times",
+        "max_distance_m",
+        "group_pref",
+        "free_only",
+        "intake_done_at",
+        "reachable",
+    }
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _lock_key(channel: str, external_id: str) -> int:
+    digest = hashlib.blake2b(f"{channel}:{external_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(
+        id=row.id,
+        language=row.language,
+        role=row.role,
+        first_name=row.first_name,
+        postcode=row.postcode,
+        area_name=row.area_name,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        gifts=tuple(row.gifts or ()),
+        wishes=tuple(row.wishes or ()),
+        times=tuple(row.times or ()),
+        max_distance_m=row.max_distance_m,
+        group_pref=row.group_pref,
+        free_only=row.free_only,
+        intake_done_at=_aware(row.intake_done_at),
+        reachable=row.reachable,
+    )
+
+
+def _conversation(row: ConversationRow) -> ConversationState:
+    return ConversationState(
+        person_id=row.person_id,
+        flow=row.flow,
+        step=row.step,
+        turn=row.turn,
+        context=dict(row.context or {}),
+        stopped=row.stopped,
+        updated_at=_aware(row.updated_at),
+    )
+
+
+class Store:
+    """Verbs over one open transaction. Created by `Database.unit_of_work`."""
+
+    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
+        self._session = session
+        self._postgres = postgres
+
+    # -- ordering and exactly-once -------------------------------------------------------
+
+    async def lock_sender(self, channel: str, external_id: str) -> None:
+        """Serialise one sender's messages across workers (SQLite locks the whole file)."""
+        if self._postgres:
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(channel, external_id)}
+            )
+
+    async def mark_update_processed(self, channel: str, update_id: str) -> bool:
+        """Record a platform update id; False when it was handled before."""
+        values = {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+        insert = pg_insert if self._postgres else sqlite_insert
+        statement = insert(ProcessedUpdateRow).values(**values).on_conflict_do_nothing()
+        result = await self._session.execute(statement)
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def forget_processed_updates_before(self, moment: datetime) -> int:
+        result = await self._session.execute(
+            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.processed_at < moment)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    # -- people --------------------------------------------------------------------------
+
+    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
+        row = await self._session.scalar(
+            select(PersonRow)
+            .join(IdentityRow, IdentityRow.person_id == PersonRow.id)
+            .where(IdentityRow.channel == channel, IdentityRow.external_id == external_id)
+        )
+        return _person(row) if row else None
+
+    async def get_person(self, person_id: int) -> Person | None:
+        row = await self._session.get(PersonRow, person_id)
+        return _person(row) if row else None
+
+    async def create_person_with_consent(
+        self,
+        *,
+        channel: str,
+        external_id: str,
+        username: str | None,
+        language: str,
+        consent_version: str,
+        role: str = "resident",
+    ) -> Person:
+        """The moment someone says yes: person, identity and consent are written together."""
+        now = utcnow()
+        row = PersonRow(language=language, role=role, created_at=now, gifts=[], wishes=[], times=[])
+        self._session.add(row)
+        await self._session.flush()
+        self._session.add(
+            IdentityRow(
+                person_id=row.id, channel=channel, external_id=external_id, username=username
+            )
+        )
+        self._session.add(
+            ConsentRow(
+                person_id=row.id, given_at=now, text_version=consent_version, language=language
+            )
+        )
+        await self._session.flush()
+        return _person(row)
+
+    async def update_person(self, person_id: int, changes: Mapping[str, Any]) -> Person:
+        unknown = set(changes) - PROFILE_FIELDS
+        if unknown:
+            raise ValueError(f"not a profile field: {sorted(unknown)}")
+        row = await self._session.get(PersonRow, person_id)
+        if row is None:
+            raise LookupError(person_id)
+        for name, value in changes.items():
+            setattr(row, name, list(value) if isinstance(value, tuple) else value)
+        await self._session.flush()
+        return _person(row)
+
+    async def list_identities(self, person_id: int) -> list[Identity]:
+        rows = await self._session.scalars(
+            select(IdentityRow).where(IdentityRow.person_id == person_id).order_by(IdentityRow.id)
+        )
+        return [Identity(r.channel, r.external_id, r.username) for r in rows]
+
+    async def export_person(self, person_id: int) -> PersonExport | None:
+        person = await self.get_person(person_id)
+        if person is None:
+            return None
+        consents = await self._session.scalars(
+            select(ConsentRow).where(ConsentRow.person_id == person_id).order_by(ConsentRow.id)
+        )
+        count, first = (
+            await self._session.execute(
+                select(func.count(MessageLogRow.id), func.min(MessageLogRow.created_at)).where(
+                    MessageLogRow.person_id == person_id
+                )
+            )
+        ).one()
+        return PersonExport(
+            person=person,
+            identities=tuple(await self.list_identities(person_id)),
+            consents=tuple(
+                Consent(_aware(c.given_at) or c.given_at, c.text_version, c.language)
+                for c in consents
+            ),
+            message_count=int(count),
+            first_message_at=_aware(first),
+        )
+
+    async def erase_person(self, person_id: int) -> None:
+        """Remove the person and every row that refers to them."""
+        for model in (MessageLogRow, ConsentRow, ConversationRow, IdentityRow):
+            await self._session.execute(delete(model).where(model.person_id == person_id))
+        await self._session.execute(delete(PersonRow).where(PersonRow.id == person_id))
+
+    # -- conversations -------------------------------------------------------------------
+
+    async def get_conversation(self, person_id: int) -> ConversationState | None:
+        row = await self._session.get(ConversationRow, person_id)
+        return _conversation(row) if row else None
+
+    async def save_conversation(self, state: ConversationState) -> ConversationState:
+        row = await self._session.get(ConversationRow, state.person_id)
+        now = utcnow()
+        if row is None:
+            row = ConversationRow(person_id=state.person_id)
+            self._session.add(row)
+        row.flow = state.flow
+        row.step = state.step
+        row.turn = state.turn
+        row.context = dict(state.context)
+        row.stopped = state.stopped
+        row.updated_at = now
+        await self._session.flush()
+        return replace(state, updated_at=now)
+
+    async def log_message(self, person_id: int, *, direction: str, channel: str, body: str) -> None:
+        self._session.add(
+            MessageLogRow(
+                person_id=person_id,
+                direction=direction,
+                channel=channel,
+                body=body,
+                created_at=utcnow(),
+            )
+        )
+
+    async def list_logged_messages(self, person_id: int) -> list[tuple[str, str]]:
+        rows = await self._session.execute(
+            select(MessageLogRow.direction, MessageLogRow.body)
+            .where(MessageLogRow.person_id == person_id)
+            .order_by(MessageLogRow.id)
+        )
+        return [(d, b) for d, b in rows]
+
+    # -- places --------------------------------------------------------------------------
+
+    async def list_areas(self) -> list[Area]:
+        rows = await self._session.scalars(select(AreaRow).order_by(AreaRow.name))
+        return [Area(r.slug, r.name, r.postcode, r.latitude, r.longitude) for r in rows]
+
+    async def save_area(self, area: Area) -> None:
+        row = await self._session.scalar(select(AreaRow).where(AreaRow.slug == area.slug))
+        if row is None:
+            row = AreaRow(slug=area.slug)
+            self._session.add(row)
+        row.name, row.postcode = area.name, area.postcode
+        row.latitude, row.longitude = area.latitude, area.longitude
+        await self._session.flush()
+
+    async def get_postcode(self, code: str) -> Postcode | None:
+        row = await self._session.get(PostcodeRow, code)
+        if row is None:
+            return None
+        return Postcode(row.code, row.place, row.municipality, row.latitude, row.longitude)
+
+    async def save_postcodes(self, postcodes: Iterable[Postcode]) -> int:
+        """Insert or replace postcode centroids; returns how many were written."""
+        count = 0
+        for pc in postcodes:
+            row = await self._session.get(PostcodeRow, pc.code)
+            if row is None:
+                row = PostcodeRow(code=pc.code)
+                self._session.add(row)
+            row.place, row.municipality = pc.place, pc.municipality
+            row.latitude, row.longitude = pc.latitude, pc.longitude
+            count += 1
+        await self._session.flush()
+        return count
+
+    async def find_nearest_postcode(self, latitude: float, longitude: float) -> Postcode | None:
+        """The postcode whose centroid is nearest, searched in a growing box."""
+        for span in (0.02, 0.05, 0.15, 0.5):
+            rows = list(
+                await self._session.scalars(
+                    select(PostcodeRow).where(
+                        PostcodeRow.latitude.between(latitude - span, latitude + span),
+                        PostcodeRow.longitude.between(longitude - 2 * span, longitude + 2 * span),
+                    )
+                )
+            )
+            if rows:
+                scale = math.cos(math.radians(latitude))
+                best = min(
+                    rows,
+                    key=lambda r: (r.latitude - latitude) ** 2
+                    + ((r.longitude - longitude) * scale) ** 2,
+                )
+                return Postcode(
+                    best.code, best.place, best.municipality, best.latitude, best.longitude
+                )
+        return None

@@ -1,0 +1,73 @@
+"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when
+TEST_DATABASE_URL is set (for example postgresql://postgres@127.0.0.1:5432/test)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import App, open_app
+from bot.settings import Settings
+from storage.db import Database, normalise_url
+from storage.migrate import migrate
+from storage.models import Base
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+POSTCODES_FILE = SHARED_DATA / "geonames-NL-postcodes.tsv"
+
+
+async def _reset_postgres_schema(url: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One database for the session: PostgreSQL (emptied first) or a fresh SQLite file."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        url = normalise_url(configured)
+        asyncio.run(_reset_postgres_schema(url))
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'meedoen.db'}"
+
+
+async def empty_tables(database: Database) -> None:
+    async with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The session's database, migrated and empty at the start of each test."""
+    db = Database(database_url)
+    await migrate(db)
+    await empty_tables(db)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        telegram_bot_token="123456:TEST-token",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> AsyncIterator[App]:
+    """The whole program, built by the same composition root as `python -m bot`."""
+    async with open_app(settings) as built:
+        yield built

@@ -1,0 +1,75 @@
+"""The intake end to end through `Conversations`, on the real database."""
+
+from __future__ import annotations
+
+from bot.app import App
+from bot.demo import seed_demo
+from tests.harness import Resident, person_of, state_of
+
+
+async def _seeded(app: App) -> Resident:
+    async with app.database.unit_of_work() as store:
+        await seed_demo(store)
+    return Resident(app.conversations)
+
+
+async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
+    anna = await _seeded(app)
+    await anna.send("hallo")
+    assert await person_of(app.database, anna) is None  # nothing stored before yes
+    await anna.tap("ja, ik doe mee")
+    await anna.tap("Anna")
+    await anna.tap("Almelo centrum")
+    await anna.tap("Koken")
+    await anna.tap("Klaar")
+    await anna.tap("Wandelen")
+    await anna.tap("Klaar")
+    await anna.tap("Maakt niet uit")
+    await anna.tap("800 m")
+    await anna.tap("In een groep")
+    await anna.tap("alleen gratis")
+    assert "Klopt dit?" in anna.text
+    await anna.tap("dit klopt")
+    assert anna.taps <= 12
+    person = await person_of(app.database, anna)
+    assert person is not None
+    assert person.first_name == "Anna"
+    assert person.postcode == "7607"
+    assert person.gifts == ("cooking",)
+    assert person.wishes == ("walking",)
+    assert person.times == ("any",)
+    assert person.max_distance_m == 800
+    assert person.group_pref == "group"
+    assert person.free_only is True
+    assert person.intake_done_at is not None
+    state = await state_of(app.database, anna)
+    assert state is not None and state.step == "done"
+
+
+async def test_free_text_only_intake(app: App) -> None:
+    anna = await _seeded(app)
+    for line in (
+        "hoi",
+        "ja",
+        "ik heet Anneke",
+        "7607 AB",
+        "ik kook graag en ben handig met klussen",
+        "wandelen en koffie drinken",
+        "'s ochtends en in het weekend",
+        "1,5 km",
+        "liefst in een groep",
+        "ja",
+        "ja",
+    ):
+        await anna.send(line)
+    person = await person_of(app.database, anna)
+    assert person is not None
+    assert person.first_name == "Anneke"
+    assert person.postcode == "7607"
+    assert set(person.gifts) >= {"cooking", "diy"}
+    assert "walking" in person.wishes
+    assert set(person.times) == {"morning", "weekend"}
+    assert person.max_distance_m == 1500
+    assert person.group_pref == "group"
+    assert person.free_only is True
+    assert person.intake_done_at is not None
