@@ -7,16 +7,18 @@ same wiring; tests only pass other settings.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
 from handlers.i18n import Texts
 from handlers.taxonomy import Taxonomy
 from storage.db import Database
 from storage.migrate import migrate
+from storage.verbs import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +29,49 @@ class App:
     database: Database
     texts: Texts
     conversations: Conversations
+    clock: Clock = utcnow
+    job_handlers: Mapping[str, JobHandler] = field(default_factory=dict)
 
 
-def build_app(settings: Settings) -> App:
+def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
     database = Database(settings.database_url)
     texts = Texts.load()
     conversations = Conversations(
         unit_of_work=database.unit_of_work, texts=texts, taxonomy=Taxonomy.load()
     )
-    return App(settings=settings, database=database, texts=texts, conversations=conversations)
+    return App(
+        settings=settings,
+        database=database,
+        texts=texts,
+        conversations=conversations,
+        clock=clock,
+    )
 
 
 @asynccontextmanager
-async def open_app(settings: Settings, *, apply_migrations: bool = True) -> AsyncIterator[App]:
+async def open_app(
+    settings: Settings, *, apply_migrations: bool = True, clock: Clock = utcnow
+) -> AsyncIterator[App]:
     """Build the app, bring its database up to date, and close it afterwards."""
-    app = build_app(settings)
+    app = build_app(settings, clock=clock)
     try:
         if apply_migrations:
             await migrate(app.database)
         yield app
     finally:
         await app.database.dispose()
+
+
+def build_scheduler(
+    app: App,
+    handlers: Mapping[str, JobHandler] | None = None,
+    *,
+    on_fired: Callable[[], None] | None = None,
+) -> Scheduler:
+    """The timers of this app: `handlers` by job kind (default: the app's `job_handlers`)."""
+    return Scheduler(
+        app.database.unit_of_work,
+        app.job_handlers if handlers is None else handlers,
+        on_fired=on_fired,
+        clock=app.clock,
+    )

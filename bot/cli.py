@@ -69,6 +69,129 @@ async def cmd_flow_diagram(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# -- moderation ------------------------------------------------------------------------
+
+
+def _slug_problem(slug: str) -> str | None:
+    """Why a slug cannot be used, or None when it can."""
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", slug):
+        return (
+            f"Not a valid slug / Geen geldige korte naam: {slug!r}. "
+            "Use 1-32 lowercase letters, digits and hyphens, e.g. buurtteam-almelo."
+        )
+    return None
+
+
+async def cmd_invite_organiser(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a single-use invite code that turns a resident into an organiser."""
+    problem = _slug_problem(args.org)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    async with open_app(settings) as app, app.database.unit_of_work() as store:
+        organisation = await store.get_organisation(args.org)
+        created = organisation is None
+        if organisation is None:
+            organisation = await store.create_organisation(args.org, args.name or args.org)
+        code = await store.create_invite(organisation.id)
+    bot_name = args.bot or getattr(settings, "telegram_bot_username", "") or "<bot>"
+    if created:
+        print(f"New organisation / Nieuwe organisatie: {organisation.name} ({organisation.slug})")
+    print(f"Invite code / Uitnodigingscode: {code}")
+    print(f"For / Voor: {organisation.name} ({organisation.slug}); single use / eenmalig.")
+    print(f'In the chat, send / Stuur in de chat: "organisator {code}"')
+    print(f"On Telegram, open / Open op Telegram: https://t.me/{bot_name.lstrip('@')}?start={code}")
+    return 0
+
+
+async def cmd_list_initiatives(args: argparse.Namespace, settings: Settings) -> int:
+    """List initiatives: id, status, title, place and number of organisers."""
+    async with open_app(settings) as app, app.database.unit_of_work() as store:
+        initiatives = await store.list_initiatives(status=args.status)
+        organisers = [len(await store.list_organiser_ids(i.id)) for i in initiatives]
+    if not initiatives:
+        print("No initiatives. / Geen initiatieven.")
+        return 0
+    for initiative, count in zip(initiatives, organisers, strict=True):
+        place = " ".join(p for p in (initiative.postcode, initiative.place_name) if p) or "-"
+        noun = "organiser" if count == 1 else "organisers"
+        print(
+            f"{initiative.id:>4}  {initiative.status:<8}  {initiative.title}  |  {place}"
+            f"  |  {count} {noun}"
+        )
+    return 0
+
+
+async def _move_initiative(
+    settings: Settings, initiative_id: int, status: str, allowed_from: tuple[str, ...]
+) -> int:
+    """Set an initiative's status when its current status allows it; print the result."""
+    from datetime import UTC, datetime
+
+    async with open_app(settings) as app, app.database.unit_of_work() as store:
+        initiative = await store.get_initiative(initiative_id)
+        if initiative is None:
+            print(
+                f"No initiative with id {initiative_id}. / Geen initiatief met nummer "
+                f"{initiative_id}.",
+                file=sys.stderr,
+            )
+            return 1
+        if initiative.status == status:
+            print(f"#{initiative.id} {initiative.title}: already / al {status}.")
+            return 0
+        if initiative.status not in allowed_from:
+            print(
+                f"#{initiative.id} {initiative.title} is {initiative.status}; "
+                f"cannot become {status}. / Kan niet naar {status}.",
+                file=sys.stderr,
+            )
+            return 1
+        before = initiative.status
+        initiative = await store.set_initiative_status(initiative_id, status, now=datetime.now(UTC))
+    print(f"#{initiative.id} {initiative.title}: {before} -> {initiative.status}")
+    return 0
+
+
+async def cmd_approve_initiative(args: argparse.Namespace, settings: Settings) -> int:
+    """Approve a pending or paused initiative, so that residents can be introduced to it."""
+    return await _move_initiative(settings, args.id, "approved", ("pending", "paused"))
+
+
+async def cmd_archive_initiative(args: argparse.Namespace, settings: Settings) -> int:
+    """Archive an initiative: it is no longer suggested to anyone."""
+    return await _move_initiative(settings, args.id, "archived", ("pending", "approved", "paused"))
+
+
+async def cmd_bench_matching(args: argparse.Namespace, settings: Settings) -> int:
+    """Time suggestions on synthetic residents and initiatives, against a naive full scan.
+
+    Works in a fresh SQLite file data/bench.db unless --database-url is given (DATABASE_URL
+    is never used); refuses a database that holds people unless --reset.
+    """
+    from bot.bench import BenchOptions, BenchRefused, run_matching_bench
+
+    options = BenchOptions(
+        residents=args.residents,
+        initiatives=args.initiatives,
+        requests=args.requests,
+        naive_requests=args.naive_requests,
+        seed=args.seed,
+        database_url=args.bench_database_url or args.database_url,
+        postcodes_file=Path(args.postcodes) if args.postcodes else None,
+        reset=args.reset,
+        keep=args.keep,
+    )
+    try:
+        await run_matching_bench(options)
+    except BenchRefused as refused:
+        print(f"bench: {refused}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="meedoen", description="Meedoen, the neighbourhood bot.")
     main.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -89,6 +212,16 @@ def parser() -> argparse.ArgumentParser:
     imp = add("import-postcodes", cmd_import_postcodes)
     imp.add_argument("file", help="GeoNames postal code file (tab-separated)")
     add("flow-diagram", cmd_flow_diagram)
+    invite = add("invite-organiser", cmd_invite_organiser)
+    invite.add_argument("--org", required=True, help="organisation slug, e.g. buurtteam-almelo")
+    invite.add_argument("--name", help="organisation name when it is new (default: the slug)")
+    invite.add_argument("--bot", help="Telegram bot username for the start link")
+    listing = add("list-initiatives", cmd_list_initiatives)
+    listing.add_argument("--status", choices=("pending", "approved", "paused", "archived"))
+    approve = add("approve-initiative", cmd_approve_initiative)
+    approve.add_argument("id", type=int, help="initiative id (see list-initiatives)")
+    archive = add("archive-initiative", cmd_archive_initiative)
+    archive.add_argument("id", type=int, help="initiative id (see list-initiatives)")
     return main
 
 
@@ -97,8 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {"database_url": args.database_url} if args.database_url else {}
     settings = Settings(**overrides)
     level = logging.DEBUG if args.verbose else getattr(logging, settings.log_level.upper(), 20)
-    if args.command == "chat" and not args.verbose:
-        level = logging.WARNING  # keep the chat readable
+    if args.command in ("chat", "bench") and not args.verbose:
+        level = logging.WARNING  # keep the chat and the figures readable
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         handler: Command = args.handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -21,6 +22,10 @@ def read_geonames(lines: Iterable[str]) -> list[Postcode]:
         try:
             latitude, longitude = float(columns[9]), float(columns[10])
         except ValueError:
+            continue
+        if not (math.isfinite(latitude) and math.isfinite(longitude)):
+            continue  # float() also reads "nan" and "inf"
+        if abs(latitude) > 90 or abs(longitude) > 180:
             continue
         rows[code].append((columns[2], columns[5], latitude, longitude))
     postcodes = []

@@ -12,9 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from handlers import intake, menu, privacy
-from handlers.errors import InvalidAnswer
+from handlers import ideas, intake, introductions, menu, privacy
+from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS, Kind, previous_step
 from handlers.i18n import LANGUAGES, Texts, pick_language
 from handlers.messages import Inbound, Location, Option, Reply
@@ -34,7 +35,7 @@ from handlers.taxonomy import Taxonomy
 from handlers.turn import Turn
 from handlers.welcome import read_stranger
 from storage.records import ConversationState, Person
-from storage.store import Store
+from storage.store import Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,9 @@ async def _ask_language(turn: Turn) -> None:
 
 
 async def _language_options(turn: Turn) -> tuple[Option, ...]:
-    return tuple(turn.option(f"lang:{code}", turn.t(f"language.button.{code}")) for code in LANGUAGES)
+    return tuple(
+        turn.option(f"lang:{code}", turn.t(f"language.button.{code}")) for code in LANGUAGES
+    )
 
 
 async def _language_choice(turn: Turn, key: str) -> None:
@@ -132,8 +135,13 @@ async def _menu_options(turn: Turn) -> tuple[Option, ...]:
 
 
 async def _menu_choice(turn: Turn, key: str) -> None:
-    commands = {"menu:change": Command.CHANGE, "menu:data": Command.MY_DATA}
-    commands["menu:help"] = Command.HELP
+    commands = {
+        "menu:ideas": Command.IDEAS,
+        "menu:change": Command.CHANGE,
+        "menu:data": Command.MY_DATA,
+        "menu:help": Command.HELP,
+        "menu:requests": Command.REQUESTS,
+    }
     if key not in commands:
         raise InvalidAnswer("button.unknown")
     await run_command(turn, commands[key], "")
@@ -153,6 +161,41 @@ STAGES: dict[str, Stage] = {name: INTAKE_STAGE for name in STEPS}
 STAGES[privacy.FORGET_STEP] = Stage(_ask_forget, _forget_options, _forget_choice, _forget_text)
 STAGES[LANGUAGE_STEP] = Stage(_ask_language, _language_options, _language_choice, _language_text)
 STAGES[DONE] = Stage(_ask_menu, _menu_options, _menu_choice, _menu_text)
+
+
+async def _route_ask(turn: Turn) -> None:
+    introductions.ask_route(turn)
+
+
+async def _route_options(turn: Turn) -> tuple[Option, ...]:
+    return introductions.route_options(turn)
+
+
+async def _no_options(turn: Turn) -> tuple[Option, ...]:
+    return ()
+
+
+async def _no_choice(turn: Turn, key: str) -> None:
+    raise InvalidAnswer("button.unknown")
+
+
+async def _phone_ask(turn: Turn) -> None:
+    introductions.ask_phone(turn)
+
+
+async def _relay_ask(turn: Turn) -> None:
+    turn.say(turn.t("relay.write_again"))
+
+
+STAGES[introductions.ROUTE_STEP] = Stage(
+    _route_ask, _route_options, introductions.route_choice, introductions.route_text
+)
+STAGES[introductions.PHONE_STEP] = Stage(
+    _phone_ask, _no_options, _no_choice, introductions.phone_text
+)
+STAGES[introductions.RELAY_STEP] = Stage(
+    _relay_ask, _no_options, _no_choice, introductions.relay_text
+)
 
 
 # -- commands that work everywhere -------------------------------------------------------
@@ -194,6 +237,19 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         await intake.answer_choice(turn, intake.SKIP_KEY)
     elif command is Command.DONE and step in STEPS and STEPS[step].kind is Kind.MULTI:
         await intake.answer_choice(turn, intake.DONE_KEY)
+    elif command is Command.IDEAS and turn.person.intake_done_at is not None:
+        await _ideas(turn)
+    elif command is Command.PAUSE and turn.person.intake_done_at is not None:
+        await turn.update(suggestions_paused=True)
+        turn.say(turn.t("ideas.paused"))
+        await stage.ask(turn)
+    elif command is Command.RESUME and turn.person.intake_done_at is not None:
+        await turn.update(suggestions_paused=False)
+        turn.say(turn.t("ideas.resumed"))
+        await stage.ask(turn)
+    elif command is Command.REQUESTS:
+        await _open_requests(turn)
+        await stage.ask(turn)
     elif command is Command.CHANGE and step in (DONE, "summary"):
         turn.goto("summary")
         turn.say(turn.t("summary.what_to_change"))
@@ -201,6 +257,33 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
     else:
         return False
     return True
+
+
+async def _ideas(turn: Turn) -> None:
+    """Show suggestions, then the menu; from the intake's end or from "ideeën"."""
+    if turn.state.step not in (DONE,):
+        turn.goto(DONE)
+    await ideas.show_ideas(turn)
+    menu.show_menu(turn)
+
+
+async def _open_requests(turn: Turn) -> None:
+    """Introduction requests waiting for this person's answer, each with its buttons."""
+    waiting = await turn.store.list_open_requests_for(turn.person.id)
+    if not waiting:
+        turn.say(turn.t("intro.no_requests"))
+        return
+    for intro in waiting:
+        requester = await turn.store.get_person(intro.requester_id)
+        name = (requester.first_name if requester else None) or turn.t("intro.someone")
+        turn.say(
+            turn.t("intro.waiting", name=name, area=(requester.area_name if requester else "")),
+            (
+                Option(f"x:{intro.id}:accept", turn.t("button.accept")),
+                Option(f"x:{intro.id}:decline", turn.t("button.decline")),
+            ),
+            columns=2,
+        )
 
 
 def _resume_point(turn: Turn) -> str:
@@ -239,11 +322,24 @@ async def _go_back(turn: Turn) -> None:
 class Conversations:
     """Handles every inbound message of every channel; returns the replies to send."""
 
-    def __init__(self, *, unit_of_work: UnitOfWork, texts: Texts, taxonomy: Taxonomy) -> None:
+    def __init__(
+        self,
+        *,
+        unit_of_work: UnitOfWork,
+        texts: Texts,
+        taxonomy: Taxonomy,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._unit_of_work = unit_of_work
         self._texts = texts
         self._taxonomy = taxonomy
+        self._clock = clock
         self._senders = SenderQueue()
+        self._outbox_listeners: list[Callable[[], None]] = []
+
+    def on_outbox(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever messages for other people were queued."""
+        self._outbox_listeners.append(listener)
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         """Answer one message; one sender's messages are taken strictly in order."""
@@ -298,10 +394,25 @@ class Conversations:
             if not turn.erased:
                 await store.save_conversation(turn.state)
                 await _log_turn(store, turn)
-            return turn.replies
+            queued = await _queue_for_others(store, turn)
+        if queued:
+            for listener in self._outbox_listeners:
+                listener()
+        return [reply for reply in turn.replies if reply.to_person is None]
 
     def _turn(self, store: Store, msg: Inbound, person: Person, state: ConversationState) -> Turn:
-        return Turn(store, self._texts, self._taxonomy, msg, person, state)
+        return Turn(store, self._texts, self._taxonomy, msg, person, state, self._clock())
+
+
+async def _queue_for_others(store: Store, turn: Turn) -> int:
+    """Messages for other people go into the outbox, in the same transaction."""
+    count = 0
+    for reply in turn.replies:
+        if reply.to_person is not None:
+            options = [(option.key, option.label) for option in reply.options]
+            await store.queue_message(reply.to_person, reply.text, options)
+            count += 1
+    return count
 
 
 async def _log_turn(store: Store, turn: Turn) -> None:
@@ -316,6 +427,8 @@ async def _log_turn(store: Store, turn: Turn) -> None:
         body = clean(msg.text)[:MAX_TEXT]
     await store.log_message(turn.person.id, direction="in", channel=msg.channel, body=body)
     for reply in turn.replies:
+        if reply.to_person is not None:
+            continue
         await store.log_message(
             turn.person.id, direction="out", channel=msg.channel, body=reply.text
         )
@@ -329,7 +442,9 @@ async def respond(turn: Turn) -> None:
         turn.goto(FIRST_STEP)
         stage = INTAKE_STAGE
     try:
-        if msg.choice is not None:
+        if msg.choice is not None and msg.choice[:2] in GLOBAL_PREFIXES:
+            await _on_global_choice(turn, msg.choice)
+        elif msg.choice is not None:
             await _on_choice(turn, stage, msg.choice)
         elif msg.location is not None:
             await _on_location(turn, stage, msg.location)
@@ -341,6 +456,38 @@ async def respond(turn: Turn) -> None:
     except InvalidAnswer as problem:
         turn.say(turn.t(problem.text_key, **problem.values))
         await STAGES[turn.state.step].ask(turn)
+    except NotAllowed as refusal:
+        log.info("refused a button: %s", refusal)
+        turn.say(turn.t("button.not_for_you"))
+        await STAGES[turn.state.step].ask(turn)
+    else:
+        if turn.ask_after and not turn.erased:
+            await STAGES[turn.state.step].ask(turn)
+
+
+GLOBAL_PREFIXES = ("s:", "x:", "g:")
+
+
+async def _on_global_choice(turn: Turn, choice: str) -> None:
+    """Buttons that are not tied to the current question: suggestions and introductions."""
+    if turn.state.stopped:
+        turn.state = _with_stopped(turn.state, False)
+    if choice.startswith("x:"):
+        await introductions.act(turn, choice)
+    elif choice == ideas.IDEAS_KEY and turn.person.intake_done_at is not None:
+        await _ideas(turn)
+    elif choice.startswith("s:"):
+        body, _, action = choice[2:].rpartition(":")
+        kind, target_id = ideas.parse_target(body)
+        if action == "intro":
+            await introductions.request(turn, kind, target_id)
+        elif action == "dismiss":
+            await ideas.dismiss(turn, kind, target_id)
+            turn.ask_after = True
+        else:
+            raise NotAllowed("unknown suggestion action")
+    else:
+        raise NotAllowed("unknown button")
 
 
 async def _on_choice(turn: Turn, stage: Stage, choice: str) -> None:
@@ -388,7 +535,7 @@ async def _on_text(turn: Turn, stage: Stage, text: str) -> None:
 
 
 async def _on_numbers(turn: Turn, stage: Stage, numbers: list[int]) -> None:
-    """"3" picks the third button; "1 4" picks several in a multi-select."""
+    """ "3" picks the third button; "1 4" picks several in a multi-select."""
     options = await stage.options(turn)
     if not options or any(not 1 <= n <= len(options) for n in numbers):
         raise InvalidAnswer("number.out_of_range", count=len(options))

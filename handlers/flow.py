@@ -47,6 +47,7 @@ class Step:
     field: str | None = None  # the Person field the answer fills
     choices: tuple[Choice, ...] = ()
     tag_kind: str | None = None  # MULTI over the taxonomy's "gift" or "wish" tags
+    featured: tuple[str, ...] = ()  # tags shown as buttons first; "more" shows them all
     columns: int = 1
 
 
@@ -86,11 +87,37 @@ FREE_ONLY = (
     ),
 )
 
+# Twelve buttons fit a phone screen; every other tag is one "more" tap or a typed word away.
+FEATURED_GIFTS = (
+    "cooking", "baking", "gardening", "diy", "sewing", "computers",
+    "languages", "music", "history", "games", "company", "children",
+)  # fmt: skip
+FEATURED_WISHES = (
+    "walking", "company", "eat_together", "gardening", "computers", "languages",
+    "games", "music", "outings", "diy", "paperwork", "volunteer",
+)  # fmt: skip
+
 INTAKE: tuple[Step, ...] = (
     Step("name", Kind.TEXT, "ask.name", field="first_name"),
     Step("place", Kind.PLACE, "ask.place", field="postcode"),
-    Step("gifts", Kind.MULTI, "ask.gifts", field="gifts", tag_kind="gift", columns=2),
-    Step("wishes", Kind.MULTI, "ask.wishes", field="wishes", tag_kind="wish", columns=2),
+    Step(
+        "gifts",
+        Kind.MULTI,
+        "ask.gifts",
+        field="gifts",
+        tag_kind="gift",
+        featured=FEATURED_GIFTS,
+        columns=2,
+    ),
+    Step(
+        "wishes",
+        Kind.MULTI,
+        "ask.wishes",
+        field="wishes",
+        tag_kind="wish",
+        featured=FEATURED_WISHES,
+        columns=2,
+    ),
     Step("times", Kind.MULTI, "ask.times", field="times", choices=TIMES, columns=2),
     Step("distance", Kind.SINGLE, "ask.distance", field="max_distance_m", choices=DISTANCES),
     Step("group", Kind.SINGLE, "ask.group", field="group_pref", choices=GROUP),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, STEPS, Choice, Kind, Step, next_step
+from handlers.ideas import show_ideas
 from handlers.menu import show_menu
 from handlers.messages import Location, Option
 from handlers.reading import (
@@ -20,11 +21,11 @@ from handlers.reading import (
 )
 from handlers.turn import Turn
 from storage.records import Area
-from storage.store import utcnow
 
 CHECK = "✅ "
 SKIP_KEY = "skip"
 DONE_KEY = "done"
+MORE_KEY = "more"
 
 # -- asking ------------------------------------------------------------------------------
 
@@ -55,9 +56,13 @@ async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
         options += [turn.option(f"area:{a.slug}", f"📍 {a.name}") for a in areas[:8]]
     elif step.kind is Kind.MULTI:
         selected = set(_selected(turn, step))
+        show_all = bool(turn.state.context.get("more")) or not step.featured
         for key, label in _multi_items(turn, step):
-            mark = CHECK if key in selected else ""
-            options.append(turn.option(f"pick:{key}", mark + label))
+            if show_all or key in step.featured or key in selected:
+                mark = CHECK if key in selected else ""
+                options.append(turn.option(f"pick:{key}", mark + label))
+        if not show_all:
+            options.append(turn.option(MORE_KEY, turn.t("button.more")))
         if selected:
             return (*options, turn.option(DONE_KEY, turn.t("button.done")))
     elif step.kind is Kind.SINGLE:
@@ -133,8 +138,9 @@ async def advance(turn: Turn, *, ack: str | None = None) -> None:
 
 async def finish(turn: Turn) -> None:
     """The summary is confirmed: thank the person and show what they can do now."""
-    await turn.update(intake_done_at=turn.person.intake_done_at or utcnow())
+    await turn.update(intake_done_at=turn.person.intake_done_at or turn.now)
     turn.say(turn.t("done.thanks", name_sep=turn.name_sep))
+    await show_ideas(turn)
     show_menu(turn)
 
 
@@ -159,6 +165,9 @@ async def answer_choice(turn: Turn, key: str) -> None:
         if area is None:
             raise InvalidAnswer("button.unknown")
         await _set_area(turn, area)
+    elif step.kind is Kind.MULTI and key == MORE_KEY:
+        turn.set_context(more=True)
+        await ask(turn, edit=True)
     elif step.kind is Kind.MULTI and (key == DONE_KEY or key.startswith("pick:")):
         await _toggle(turn, step, key)
     elif step.kind is Kind.SINGLE and key.startswith("pick:"):
@@ -210,7 +219,10 @@ async def _set_single(turn: Turn, step: Step, choice: Choice) -> None:
 
 async def _set_area(turn: Turn, area: Area) -> None:
     await turn.update(
-        postcode=area.postcode, area_name=area.name, latitude=area.latitude, longitude=area.longitude
+        postcode=area.postcode,
+        area_name=area.name,
+        latitude=area.latitude,
+        longitude=area.longitude,
     )
     turn.say(turn.t("ack.place", place=area.name))
     await advance(turn)
@@ -335,4 +347,3 @@ async def _answer_summary_text(turn: Turn, text: str) -> None:
             await edit(turn, step.name)
             return
     raise InvalidAnswer("summary.not_understood")
-

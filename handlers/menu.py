@@ -5,11 +5,13 @@ from __future__ import annotations
 from handlers.messages import Option
 from handlers.turn import Turn
 
-MENU_ITEMS = ("change", "data", "help")
+MENU_ITEMS = ("ideas", "change", "data", "help")
+ORGANISER_ITEMS = ("requests", "data", "help")
 
 
 def menu_options(turn: Turn) -> tuple[Option, ...]:
-    return tuple(turn.option(f"menu:{item}", turn.t(f"menu.{item}")) for item in MENU_ITEMS)
+    items = ORGANISER_ITEMS if turn.person.role == "organiser" else MENU_ITEMS
+    return tuple(turn.option(f"menu:{item}", turn.t(f"menu.{item}")) for item in items)
 
 
 def show_menu(turn: Turn, *, intro: str | None = None) -> None:

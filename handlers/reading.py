@@ -29,6 +29,10 @@ class Command(StrEnum):
     SKIP = "skip"
     DONE = "done"
     CHANGE = "change"
+    IDEAS = "ideas"
+    PAUSE = "pause"
+    RESUME = "resume"
+    REQUESTS = "requests"
 
 
 COMMAND_WORDS: dict[Command, tuple[str, ...]] = {
@@ -59,6 +63,10 @@ COMMAND_WORDS: dict[Command, tuple[str, ...]] = {
     Command.SKIP: ("overslaan", "sla over", "skip", "weet ik niet", "geen idee", "pass"),
     Command.DONE: ("klaar", "done", "ready", "dat is alles", "verder", "volgende", "next"),
     Command.CHANGE: ("wijzigen", "aanpassen", "veranderen", "change", "edit"),
+    Command.IDEAS: ("ideeen", "idee", "ideas", "suggesties", "meer ideeen", "more ideas"),
+    Command.PAUSE: ("pauze", "pauzeer", "pause", "geen ideeen meer", "no more ideas"),
+    Command.RESUME: ("hervat", "hervatten", "resume", "weer ideeen", "ideas again"),
+    Command.REQUESTS: ("verzoeken", "aanvragen", "requests"),
 }
 _COMMANDS = {word: command for command, words in COMMAND_WORDS.items() for word in words}
 
@@ -75,6 +83,8 @@ NO = frozenset(
      "niet", "nope", "👎"}
 )
 
+# A terminal escape sequence ("\x1b[31m") goes as a whole: its tail "[31m" would read as 31 m.
+_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
 _NOT_WORD = re.compile(r"[^\w\s?'\-]", re.UNICODE)
 
@@ -83,6 +93,7 @@ def clean(text: str | None) -> str:
     """Strip control and invisible characters and fold white space; keep emoji."""
     if not text:
         return ""
+    text = _ESCAPE.sub(" ", text)
     text = _CONTROL.sub(" ", text.replace("\n", " ").replace("\t", " "))
     return " ".join(text.split())
 

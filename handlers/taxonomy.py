@@ -63,27 +63,24 @@ MAX_PHRASE_WORDS = 3
 _DATA_PACKAGE = "handlers"
 _DATA_PATH = ("data", "taxonomy.toml")
 
-STOP_WORDS: frozenset[str] = frozenset(
-    # Dutch
-    """
-    aan al alle alles als ben bent ben bij da daar dan dat de deze die dit doe door dus een
-    eens en enz er erg even ga gaan gaat geen goed graag had hallo hartelijk heb hebben hebt
-    heeft heel het hier hij hoe hoi hun ik in is ja je jij jou jouw jullie kan kun kunnen
-    kunt leuk maar me mee meer mij mijn misschien moet mogen met na naar nee niet nog nu of
-    ok oke om ons onze ook op over s soms t te toch tot u uit uw van veel vind vindt voor
-    waar wat wel wie wij wil wilt willen word worden wordt zal ze zeer zich zij zijn zo zou
-    zoals graag heel beetje iets samen dag doei dank bedankt groetjes prima hele echt
-    """
-    # English
-    """
-    a about am an and any are as at be been being but by can could do does don dont for from
-    get got had has have hello hey hi how i id im ive if in into is it its just like likes
-    love loves enjoy enjoys lot lots me more much my no not of on or our please really she
-    he so some something that the their them then there they this to too up us very want
-    wants was we well were what when where which who will with would yes you your thanks
-    thank good great also
-    """.split()
-)
+_STOP_WORDS_NL = """
+    aan al alle alles als bedankt beetje ben bent bij da daar dag dan dank dat de deze die dit
+    doe doei door dus echt een eens en enz er erg even ga gaan gaat geen goed graag groetjes
+    had hallo heb hebben hebt heeft heel hele het hier hij hoe hoi hun iets ik in is ja je jij
+    jou jouw jullie kan kun kunnen kunt leuk maar me mee meer met mij mijn misschien moet
+    mogen na naar nee niet nog nu of ok oke om ons onze ook op over prima s samen soms t te
+    toch tot u uit uw van veel vind vindt voor waar wat wel wie wij wil willen wilt word
+    worden wordt zal ze zeer zich zij zijn zo zoals zou
+"""
+_STOP_WORDS_EN = """
+    a about also am an and any are as at be been being but by can could do does don dont
+    enjoy enjoys for from get good got great had has have he hello hey hi how i id if im in
+    into is it its ive just like likes lot lots love loves me more much my no not of on or
+    our please really she so some something thank thanks that the their them then there they
+    this to too up us very want wants was we well were what when where which who will with
+    would yes you your
+"""
+STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_NL.split() + _STOP_WORDS_EN.split())
 """Words that never match on their own and are never taken for a typo."""
 
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
@@ -186,8 +183,9 @@ Phrase = tuple[str, ...]
 class _Index:
     """Everything `Taxonomy.read` needs for one kind, built once."""
 
-    def __init__(self, tags: Sequence[Tag], not_typos: frozenset[str]) -> None:
-        self.not_typos = not_typos
+    def __init__(self, tags: Sequence[Tag], never_typos: frozenset[str]) -> None:
+        # Words only ever read as written, such as the synonyms of the other kind.
+        self.never_typos = never_typos
         self.phrases: dict[Phrase, str] = {}
         self.word_langs: dict[str, set[str]] = {}
         for tag in tags:
@@ -211,9 +209,9 @@ class _Index:
         if token in self.word_langs:
             return (token,)
         size = len(token)
-        if size < 5 or token in STOP_WORDS or token in self.not_typos or not token.isalpha():
+        if size < 5 or token in STOP_WORDS or token in self.never_typos or not token.isalpha():
             return ()
-        buckets = self.buckets.get(lang) or self.buckets[DEFAULT_LANG]
+        buckets = self.buckets[lang if lang in self.buckets else DEFAULT_LANG]
         best: list[str] = []
         best_distance = max_edits(size) + 1
         for length in range(size - 2, size + 3):
@@ -246,6 +244,7 @@ class _Index:
         return found.pop() if len(found) == 1 else None
 
     def read(self, tokens: Sequence[str], lang: str) -> list[str]:
+        """Tag ids in `tokens`, left to right, the longest phrase first at each word."""
         seen: dict[str, tuple[str, ...]] = {}
         options: list[tuple[str, ...]] = []
         for token in tokens:
@@ -292,15 +291,16 @@ class Taxonomy:
     """
 
     def __init__(self, tags: Sequence[Tag], not_typos: Iterable[str] = ()) -> None:
-        self.not_typos = frozenset(normalise(word) for word in not_typos)
         self._tags: dict[str, Tag] = {}
         for tag in tags:
             if tag.id in self._tags:
                 raise ValueError(f"duplicate tag id {tag.id!r}")
             self._tags[tag.id] = tag
+        self.not_typos = frozenset(normalise(word) for word in not_typos)
+        synonym_words = {word for tag in tags for _, phrase in _phrases(tag) for word in phrase}
+        never_typos = self.not_typos | synonym_words
         self._indexes = {
-            kind: _Index([tag for tag in tags if kind in tag.kinds], self.not_typos)
-            for kind in KINDS
+            kind: _Index([tag for tag in tags if kind in tag.kinds], never_typos) for kind in KINDS
         }
 
     @classmethod
@@ -315,10 +315,10 @@ class Taxonomy:
         entries = parsed.get("tag")
         if not isinstance(entries, list) or not entries:
             raise ValueError("the taxonomy needs at least one [[tag]]")
-        reader = parsed.get("reader", {})
+        reader = parsed.get("reader", {"not_typos": []})
         if not isinstance(reader, dict):
             raise ValueError("[reader] must be a table")
-        not_typos = _strings({"not_typos": [], **reader}, "not_typos", "[reader]")
+        not_typos = _strings(reader, "not_typos", "[reader]")
         return cls([_parse_tag(entry) for entry in entries], not_typos)
 
     @property
@@ -378,8 +378,8 @@ def _parse_tag(entry: Any) -> Tag:
     group = entry.get("group")
     if group is not None and group not in GROUPS:
         raise ValueError(f"{tag_id}: group must be one of {GROUPS}")
-    if "gift" in kinds and group is None:
-        raise ValueError(f"{tag_id}: a gift needs a group")
+    if ("gift" in kinds) != (group is not None):
+        raise ValueError(f"{tag_id}: a gift needs a group, and only a gift has one")
     labels = {lang: _string(entry, f"label_{lang}", tag_id) for lang in LANGS}
     synonyms = {lang: tuple(_strings(entry, f"synonyms_{lang}", tag_id)) for lang in LANGS}
     return Tag(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from handlers.i18n import Texts
@@ -20,8 +21,10 @@ class Turn:
     msg: Inbound
     person: Person
     state: ConversationState
+    now: datetime
     replies: list[Reply] = field(default_factory=list)
     erased: bool = False
+    ask_after: bool = False  # ask the current step's question once this message is handled
 
     @property
     def lang(self) -> str:
@@ -29,7 +32,7 @@ class Turn:
 
     @property
     def name_sep(self) -> str:
-        """", Anna" when we know the name, else nothing: for "Welcome back, Anna!"."""
+        """ ", Anna" when we know the name, else nothing: for "Welcome back, Anna!"."""
         return f", {self.person.first_name}" if self.person.first_name else ""
 
     def t(self, key: str, **values: Any) -> str:
@@ -37,6 +40,10 @@ class Turn:
 
     def say(self, text: str, options: tuple[Option, ...] = (), **flags: Any) -> None:
         self.replies.append(Reply(text=text, options=options, **flags))
+
+    def tell(self, person_id: int, text: str, options: tuple[Option, ...] = ()) -> None:
+        """A message for someone else; it goes out through the outbox after commit."""
+        self.replies.append(Reply(text=text, options=options, to_person=person_id))
 
     def option(self, key: str, label: str) -> Option:
         """A button valid for the current question only (stale once the step moves on)."""
@@ -50,6 +57,11 @@ class Turn:
         kept = {k: v for k, v in self.state.context.items() if k == "return_to"}
         kept.update(context)
         self.state = replace(self.state, step=step, turn=self.state.turn + 1, context=kept)
+
+    def resume(self, step: str) -> None:
+        """Leave a side question and go back to `step`; its question is asked at the end."""
+        self.goto(step)
+        self.ask_after = True
 
     def set_context(self, **context: Any) -> None:
         self.state = replace(self.state, context={**self.state.context, **context})

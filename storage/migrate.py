@@ -10,6 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
@@ -33,7 +34,7 @@ def alembic_config(url: str = "") -> Config:
 def _known(scripts: ScriptDirectory, revision: str) -> bool:
     try:
         return scripts.get_revision(revision) is not None
-    except ResolutionError:
+    except (ResolutionError, CommandError):  # ScriptDirectory wraps the former in the latter
         return False
 
 

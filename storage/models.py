@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,6 +45,7 @@ class Base(DeclarativeBase):
 
 class PersonRow(Base):
     __tablename__ = "people"
+    __table_args__ = (Index("ix_people_lat_lon", "latitude", "longitude"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(16), default="resident")
@@ -61,6 +63,12 @@ class PersonRow(Base):
     free_only: Mapped[bool | None] = mapped_column(Boolean)
     intake_done_at: Mapped[datetime | None]
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    suggestions_paused: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime]
 
 
@@ -154,3 +162,171 @@ class PostcodeRow(Base):
     municipality: Mapped[str | None] = mapped_column(String(80))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+
+
+# -- suggestions and introductions -------------------------------------------------------
+
+
+class OrganisationRow(Base):
+    """A housing corporation, neighbourhood team or club; its data is kept apart."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class OrganiserInviteRow(Base):
+    __tablename__ = "organiser_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    used_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    used_at: Mapped[datetime | None]
+
+
+class InitiativeRow(Base):
+    """A vegetable garden, a walking group, a repair café: something people can join."""
+
+    __tablename__ = "initiatives"
+    __table_args__ = (Index("ix_initiatives_status_lat_lon", "status", "latitude", "longitude"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    offers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    postcode: Mapped[str | None] = mapped_column(String(4))
+    place_name: Mapped[str | None] = mapped_column(String(80))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    times: Mapped[list[str]] = mapped_column(JSON, default=list)
+    free: Mapped[bool] = mapped_column(Boolean, default=True)
+    wheelchair: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity: Mapped[int] = mapped_column(Integer, default=5)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class InitiativeOrganiserRow(Base):
+    __tablename__ = "initiative_organisers"
+
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class IntroductionRow(Base):
+    """A double opt-in introduction: a resident to an initiative or to a neighbour.
+
+    Contact routes are written only when that side says yes, and shown to the other side
+    only once both did (status "accepted").
+    """
+
+    __tablename__ = "introductions"
+    __table_args__ = (
+        UniqueConstraint("requester_id", "initiative_id", name="uq_introductions_initiative"),
+        UniqueConstraint("requester_id", "neighbour_id", name="uq_introductions_neighbour"),
+        Index("ix_introductions_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
+    )
+    neighbour_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    requester_route: Mapped[str | None] = mapped_column(String(10))
+    requester_contact: Mapped[str | None] = mapped_column(String(64))
+    target_route: Mapped[str | None] = mapped_column(String(10))
+    target_contact: Mapped[str | None] = mapped_column(String(64))
+    requester_outcome: Mapped[str | None] = mapped_column(String(12))
+    target_outcome: Mapped[str | None] = mapped_column(String(12))
+    relay_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+
+class DismissalRow(Base):
+    """"Niet voor mij": never suggest this initiative or neighbour to this person again."""
+
+    __tablename__ = "dismissals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE")
+    )
+    neighbour_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+
+class BlockRow(Base):
+    """One person never wants contact with another; matching respects it both ways."""
+
+    __tablename__ = "blocks"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class JobRow(Base):
+    """A timer that survives restarts: reminders, expiries and follow-ups, fired once."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_done_due", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    due_at: Mapped[datetime]
+    introduction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class OutboxRow(Base):
+    """Messages for someone other than the sender, written in the same transaction as the
+    change that caused them and delivered by their channel afterwards."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_sent_person", "sent_at", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -79,3 +79,99 @@ class PersonExport:
     consents: tuple[Consent, ...]
     message_count: int
     first_message_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Initiative:
+    id: int
+    title: str
+    description: str = ""
+    offers: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    postcode: str | None = None
+    place_name: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    times: tuple[str, ...] = ()
+    free: bool = True
+    wheelchair: bool = False
+    capacity: int = 5
+    status: str = "pending"  # pending, approved, paused, archived
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Introduction:
+    """A double opt-in introduction. `target` is an initiative or a neighbour, never both."""
+
+    id: int
+    requester_id: int
+    initiative_id: int | None
+    neighbour_id: int | None
+    status: str  # requested, accepted, declined, expired, ended
+    reason: str = ""
+    requester_route: str | None = None
+    requester_contact: str | None = None
+    target_route: str | None = None
+    target_contact: str | None = None
+    requester_outcome: str | None = None
+    target_outcome: str | None = None
+    relay_open: bool = False
+    created_at: datetime | None = None
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone or something that might suit a resident, as matching needs it.
+
+    For an initiative, `offers` is what it offers and `wants` the help it needs; for a
+    neighbour they are their gifts and their wishes.
+    """
+
+    kind: str  # "initiative" or "neighbour"
+    id: int
+    latitude: float
+    longitude: float
+    offers: frozenset[str]
+    wants: frozenset[str]
+    times: frozenset[str] = frozenset()
+    free: bool = True
+    has_room: bool = True
+    max_distance_m: int | None = None
+    group_pref: str | None = None
+    recent_introductions: int = 0
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """Who must never be suggested to a resident: already introduced, declined, dismissed,
+    blocked (both ways), and the resident themself."""
+
+    initiative_ids: frozenset[int] = frozenset()
+    person_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    due_at: datetime
+    introduction_id: int | None = None
+    person_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    person_id: int
+    text: str
+    options: tuple[tuple[str, str], ...] = ()  # (key, label)

@@ -9,17 +9,27 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.initiatives import InitiativeVerbs
+from storage.introductions import IntroductionVerbs
+from storage.jobs import JobVerbs
+from storage.matching import MatchingVerbs
 from storage.models import (
     AreaRow,
+    BlockRow,
     ConsentRow,
     ConversationRow,
+    DismissalRow,
     IdentityRow,
+    InitiativeOrganiserRow,
+    IntroductionRow,
+    JobRow,
     MessageLogRow,
+    OrganiserInviteRow,
+    OutboxRow,
     PersonRow,
     PostcodeRow,
     ProcessedUpdateRow,
@@ -104,12 +114,12 @@ def _conversation(row: ConversationRow) -> ConversationState:
     )
 
 
-class Store:
-    """Verbs over one open transaction. Created by `Database.unit_of_work`."""
+class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
+    """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
-    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
-        self._session = session
-        self._postgres = postgres
+    The verbs for people, conversations and places are here; the others live in their own
+    modules (matching, initiatives, introductions, jobs) and are mixed in.
+    """
 
     # -- ordering and exactly-once -------------------------------------------------------
 
@@ -220,10 +230,44 @@ class Store:
         )
 
     async def erase_person(self, person_id: int) -> None:
-        """Remove the person and every row that refers to them."""
-        for model in (MessageLogRow, ConsentRow, ConversationRow, IdentityRow):
-            await self._session.execute(delete(model).where(model.person_id == person_id))
-        await self._session.execute(delete(PersonRow).where(PersonRow.id == person_id))
+        """Remove the person and every row that refers to them.
+
+        Foreign keys cascade too, but every table is named here so that nothing depends on
+        them. An invite they used stays used, without saying by whom.
+        """
+        session = self._session
+        theirs = or_(
+            IntroductionRow.requester_id == person_id, IntroductionRow.neighbour_id == person_id
+        )
+        introductions = select(IntroductionRow.id).where(theirs)
+        await session.execute(delete(JobRow).where(JobRow.introduction_id.in_(introductions)))
+        await session.execute(delete(JobRow).where(JobRow.person_id == person_id))
+        await session.execute(delete(IntroductionRow).where(theirs))
+        await session.execute(
+            delete(DismissalRow).where(
+                or_(DismissalRow.person_id == person_id, DismissalRow.neighbour_id == person_id)
+            )
+        )
+        await session.execute(
+            delete(BlockRow).where(
+                or_(BlockRow.person_id == person_id, BlockRow.blocked_id == person_id)
+            )
+        )
+        await session.execute(
+            update(OrganiserInviteRow)
+            .where(OrganiserInviteRow.used_by_person_id == person_id)
+            .values(used_by_person_id=None)
+        )
+        for model in (
+            OutboxRow,
+            InitiativeOrganiserRow,
+            MessageLogRow,
+            ConsentRow,
+            ConversationRow,
+            IdentityRow,
+        ):
+            await session.execute(delete(model).where(model.person_id == person_id))
+        await session.execute(delete(PersonRow).where(PersonRow.id == person_id))
 
     # -- conversations -------------------------------------------------------------------
 
@@ -302,22 +346,30 @@ class Store:
 
     async def find_nearest_postcode(self, latitude: float, longitude: float) -> Postcode | None:
         """The postcode whose centroid is nearest, searched in a growing box."""
-        for span in (0.02, 0.05, 0.15, 0.5):
-            rows = list(
+        scale = math.cos(math.radians(latitude))
+
+        def distance(row: PostcodeRow) -> float:
+            return math.hypot(row.latitude - latitude, (row.longitude - longitude) * scale)
+
+        async def within(lat_span: float, lon_span: float) -> list[PostcodeRow]:
+            return list(
                 await self._session.scalars(
                     select(PostcodeRow).where(
-                        PostcodeRow.latitude.between(latitude - span, latitude + span),
-                        PostcodeRow.longitude.between(longitude - 2 * span, longitude + 2 * span),
+                        PostcodeRow.latitude.between(latitude - lat_span, latitude + lat_span),
+                        PostcodeRow.longitude.between(longitude - lon_span, longitude + lon_span),
                     )
                 )
             )
+
+        for span in (0.02, 0.05, 0.15, 0.5):
+            rows = await within(span, 2 * span)
             if rows:
-                scale = math.cos(math.radians(latitude))
-                best = min(
-                    rows,
-                    key=lambda r: (r.latitude - latitude) ** 2
-                    + ((r.longitude - longitude) * scale) ** 2,
-                )
+                best = min(rows, key=distance)
+                reach = distance(best)
+                if reach > min(span, 2 * span * scale):
+                    # The box's corners reach farther than its sides: a nearer centroid may
+                    # lie just outside it, so look again in the box around that circle.
+                    best = min([best, *await within(reach, reach / scale)], key=distance)
                 return Postcode(
                     best.code, best.place, best.municipality, best.latitude, best.longitude
                 )

@@ -8,7 +8,7 @@ tapped keyboard is removed or replaced at once so it cannot be tapped twice; tex
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -37,6 +37,7 @@ from telegram.ext import (
 from handlers.conversation import Conversations
 from handlers.i18n import LANGUAGES, Texts
 from handlers.messages import Inbound, Location, MediaKind, Reply
+from storage.records import Identity
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ class TelegramChannel:
     def __init__(self, application: Application, conversations: Conversations) -> None:  # type: ignore[type-arg]
         self.application = application
         self._conversations = conversations
+        # Called after each handled update, e.g. to wake the outbox deliverer at once.
+        self.on_handled: Callable[[], None] | None = None
         application.add_handler(CallbackQueryHandler(self._on_update))
         application.add_handler(MessageHandler(filters.ALL, self._on_update))
 
@@ -137,6 +140,8 @@ class TelegramChannel:
         for reply in replies:
             if reply.to_person is None:
                 await self.send(chat_id, reply)
+        if self.on_handled is not None:
+            self.on_handled()
 
     async def _close_tapped(self, query: CallbackQuery, replies: list[Reply]) -> list[Reply]:
         """Answer the tap and make its keyboard untappable; returns what is left to send."""
@@ -163,7 +168,8 @@ class TelegramChannel:
             log.info("could not edit tapped message: %s", error)
         return replies
 
-    async def send(self, chat_id: int | str, reply: Reply) -> None:
+    async def send(self, chat_id: int | str, reply: Reply) -> bool:
+        """Send one reply to a chat; True when Telegram accepted all of it."""
         pieces = split_text(reply.text)
         try:
             for index, piece in enumerate(pieces):
@@ -174,8 +180,15 @@ class TelegramChannel:
         except Forbidden:
             log.info("person blocked the bot; marking them unreachable")
             await self._conversations.mark_unreachable(CHANNEL, str(chat_id))
+            return False
         except TelegramError:
             log.exception("could not send a message on Telegram")
+            return False
+        return True
+
+    async def send_to(self, identity: Identity, reply: Reply) -> bool:
+        """Send an outbox message to a person's Telegram account (their private chat)."""
+        return await self.send(int(identity.external_id), reply)
 
     async def set_commands(self, texts: Texts) -> None:
         for language in LANGUAGES:

@@ -2,18 +2,27 @@
 
 Buttons are shown as numbered lines `[1] label`; type the number or answer in words.
 Reading stdin line by line keeps it scriptable: `printf 'ja\\nAnna\\n' | python -m bot chat`.
+Messages that other people's actions left for this resident (the outbox) are shown under
+"— bericht —" before the answer to each line, when a unit of work is given.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from typing import TextIO
 
+from bot.delivery import OutboxDelivery
+from bot.scheduler import UnitOfWork
 from handlers.conversation import Conversations
 from handlers.messages import Inbound, Reply
+from storage.records import Identity
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "terminal"
+OUTBOX_HEADER = "— bericht —"
 
 
 def render(reply: Reply) -> str:
@@ -32,10 +41,24 @@ async def chat(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     language: str = "nl",
+    unit_of_work: UnitOfWork | None = None,
 ) -> None:
-    """Talk as `name` until the input ends (Ctrl-D) or is interrupted (Ctrl-C)."""
+    """Talk as `name` until the input ends (Ctrl-D) or is interrupted (Ctrl-C).
+
+    With `unit_of_work`, this resident's outbox messages are delivered before each answer.
+    """
     loop = asyncio.get_running_loop()
     sender = name.strip().lower() or "resident"
+
+    async def show(_identity: Identity, reply: Reply) -> bool:
+        stdout.write(f"\n{OUTBOX_HEADER}\n{render(reply)}\n")
+        return True
+
+    outbox = (
+        None
+        if unit_of_work is None
+        else OutboxDelivery(unit_of_work, CHANNEL, show, external_id=sender)
+    )
 
     async def send(text: str) -> None:
         inbound = Inbound(
@@ -45,7 +68,13 @@ async def chat(
             first_name=name,
             language_code=language,
         )
-        for reply in await conversations.handle(inbound):
+        replies = await conversations.handle(inbound)
+        if outbox is not None:
+            try:
+                await outbox.deliver_pending()
+            except Exception:  # the chat goes on; the messages wait for the next line
+                log.exception("could not deliver the outbox in the terminal")
+        for reply in replies:
             if reply.to_person is None:
                 stdout.write("\n" + render(reply) + "\n")
         stdout.write("> " if stdin.isatty() else "")

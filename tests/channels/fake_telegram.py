@@ -791,7 +791,8 @@ def _validate_markup(markup: Any, *, inline_only: bool) -> JSONDict | None:
         raise _bad("object expected as reply markup")
     if "inline_keyboard" in markup:
         _validate_inline_keyboard(markup["inline_keyboard"])
-        return markup
+        # An empty inline keyboard is accepted and means "no keyboard".
+        return markup if any(markup["inline_keyboard"]) else None
     if inline_only:
         raise _bad("inline keyboard expected")
     if "keyboard" in markup:
@@ -972,6 +973,10 @@ class FakeUser:
         ]
         if entities:
             fields["entities"] = entities
+        chat = self.tg._chat_of(self)
+        shown = chat.reply_keyboard
+        if shown and shown.get("one_time_keyboard") and text in self.keyboard():
+            chat.reply_keyboard = None  # the app hides a one-time keyboard once it is used
         return await self.send_message_fields(fields)
 
     async def send_location(self, latitude: float, longitude: float) -> int:

@@ -350,8 +350,11 @@ async def test_fault_injection(
 
 async def test_wrong_token_is_unauthorized(tg: FakeTelegram) -> None:
     app = build_app(tg, token="999:WRONG")
-    with pytest.raises(InvalidToken, match="rejected by the server"):
-        await app.initialize()
+    try:
+        with pytest.raises(InvalidToken, match="rejected by the server"):
+            await app.initialize()
+    finally:
+        await app.bot.shutdown()  # initialize() opened the HTTP clients before failing
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{tg.url}/bot999:WRONG/getMe") as response:
             assert response.status == 401

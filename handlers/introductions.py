@@ -1,0 +1,483 @@
+"""Introductions with double opt-in, the relay "via the bot", reminders and follow-ups.
+
+The life of an introduction:
+
+    requested ──accept──> accepted ──(7 days)──> follow-up question
+        │ └─decline──> declined
+        └─(3 days: one reminder; 7 days)──> expired
+
+The resident chooses how they want to be reached when they ask; the organiser or
+neighbour chooses when they accept. Contact details travel to the other side only in
+`reveal`, which refuses unless the introduction is accepted and both routes are known.
+Buttons for introductions ("x:<id>:<action>") are checked against who presses them and
+the introduction's current state, so a forged or replayed press by anyone else changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from handlers.errors import InvalidAnswer, NotAllowed
+from handlers.i18n import Texts
+from handlers.ideas import IDEAS_KEY, check_suggestion, reason_tags
+from handlers.messages import Option
+from handlers.taxonomy import Taxonomy
+from handlers.turn import Turn
+from storage.records import Introduction, Job, Person
+from storage.store import Store
+
+REMIND_AFTER = timedelta(days=3)
+EXPIRE_AFTER = timedelta(days=7)
+FOLLOW_UP_AFTER = timedelta(days=7)
+ROUTES = ("bot", "username", "phone")
+OUTCOMES = ("met_good", "met_not_for_me", "not_yet", "no")
+ROUTE_STEP = "contact_route"
+PHONE_STEP = "contact_phone"
+RELAY_STEP = "relay_write"
+_PHONE = re.compile(r"^(\+31|0031|0)[1-9][0-9]{8}$")
+
+# -- who is who ------------------------------------------------------------------------
+
+
+async def target_people(store: Store, intro: Introduction) -> list[int]:
+    """The people who answer for the other side: the neighbour, or the organisers."""
+    if intro.neighbour_id is not None:
+        return [intro.neighbour_id]
+    assert intro.initiative_id is not None
+    return await store.list_organiser_ids(intro.initiative_id)
+
+
+async def is_target(store: Store, intro: Introduction, person_id: int) -> bool:
+    if intro.neighbour_id is not None:
+        return intro.neighbour_id == person_id
+    assert intro.initiative_id is not None
+    return await store.is_organiser_of(person_id, intro.initiative_id)
+
+
+async def _side_name(store: Store, intro: Introduction, texts: Texts, language: str) -> str:
+    """How the requester sees the other side: a first name, or the initiative's title."""
+    if intro.neighbour_id is not None:
+        neighbour = await store.get_person(intro.neighbour_id)
+        return (neighbour.first_name if neighbour else None) or texts(language, "intro.someone")
+    initiative = await store.get_initiative(intro.initiative_id or 0)
+    return initiative.title if initiative else texts(language, "intro.someone")
+
+
+def _first_name(person: Person | None, texts: Texts, language: str) -> str:
+    return (person.first_name if person else None) or texts(language, "intro.someone")
+
+
+# -- asking for an introduction --------------------------------------------------------
+
+
+def route_options(turn: Turn) -> tuple[Option, ...]:
+    options = [turn.option("route:bot", turn.t("button.route_bot"))]
+    if turn.msg.username:
+        options.append(
+            turn.option(
+                "route:username", turn.t("button.route_username", username=turn.msg.username)
+            )
+        )
+    options.append(turn.option("route:phone", turn.t("button.route_phone")))
+    return tuple(options)
+
+
+def ask_route(turn: Turn) -> None:
+    key = "intro.route_share" if "share" in turn.state.context else "intro.route_question"
+    turn.say(turn.t(key), route_options(turn))
+
+
+def ask_phone(turn: Turn) -> None:
+    turn.say(turn.t("intro.phone_question"))
+
+
+async def request(turn: Turn, kind: str, target_id: int) -> None:
+    """ "Stel me voor": first ask how the person wants to be reached."""
+    await check_suggestion(turn, kind, target_id)
+    turn.goto(ROUTE_STEP, target=f"{kind}:{target_id}", resume=_resume_point(turn))
+    ask_route(turn)
+
+
+def _resume_point(turn: Turn) -> str:
+    return str(turn.state.context.get("resume", turn.state.step))
+
+
+async def route_choice(turn: Turn, key: str) -> None:
+    route = key.removeprefix("route:")
+    if route not in ROUTES or (route == "username" and not turn.msg.username):
+        raise InvalidAnswer("button.unknown")
+    if route == "phone":
+        turn.goto(PHONE_STEP, **_carry(turn))
+        ask_phone(turn)
+        return
+    await _route_chosen(turn, route, turn.msg.username if route == "username" else None)
+
+
+async def route_text(turn: Turn, text: str) -> None:
+    folded = text.strip().lower()
+    if folded in ("bot", "via de bot", "via bot", "via the bot"):
+        await _route_chosen(turn, "bot", None)
+    else:
+        raise InvalidAnswer("intro.route_not_understood")
+
+
+async def phone_text(turn: Turn, text: str) -> None:
+    number = re.sub(r"[\s\-().]", "", text)
+    if not _PHONE.match(number):
+        raise InvalidAnswer("intro.phone_invalid")
+    await _route_chosen(turn, "phone", number)
+
+
+def _carry(turn: Turn) -> dict[str, object]:
+    keep = ("target", "answer", "share", "resume")
+    return {k: v for k, v in turn.state.context.items() if k in keep}
+
+
+async def _route_chosen(turn: Turn, route: str, contact: str | None) -> None:
+    context = dict(turn.state.context)
+    if "target" in context:
+        kind, _, number = str(context["target"]).partition(":")
+        await _create_request(turn, kind, int(number), route, contact)
+    elif "answer" in context:
+        await _accept(turn, int(context["answer"]), route, contact)
+    elif "share" in context:
+        await _share(turn, int(context["share"]), route, contact)
+    turn.resume(str(context.get("resume", "done")))
+
+
+async def _create_request(
+    turn: Turn, kind: str, target_id: int, route: str, contact: str | None
+) -> None:
+    suggestion = await check_suggestion(turn, kind, target_id)
+    ids = {"initiative_id": target_id} if kind == "initiative" else {"neighbour_id": target_id}
+    if await turn.store.find_introduction(turn.person.id, **ids) is not None:
+        turn.say(turn.t("intro.already_asked"))
+        return
+    intro = await turn.store.create_introduction(
+        turn.person.id, reason=reason_tags(suggestion), route=route, contact=contact,
+        now=turn.now, **ids,
+    )  # fmt: skip
+    await _send_request(turn.store, turn.texts, turn.taxonomy, intro, reminder=False)
+    await turn.store.schedule_job(
+        "intro_reminder", turn.now + REMIND_AFTER, introduction_id=intro.id
+    )
+    await turn.store.schedule_job("intro_expiry", turn.now + EXPIRE_AFTER, introduction_id=intro.id)
+    turn.say(turn.t("intro.asked", name=await _side_name(turn.store, intro, turn.texts, turn.lang)))
+
+
+async def _send_request(
+    store: Store, texts: Texts, taxonomy: Taxonomy, intro: Introduction, *, reminder: bool
+) -> None:
+    """Ask the other side: first name, area and what fits; never contact details."""
+    requester = await store.get_person(intro.requester_id)
+    initiative = await store.get_initiative(intro.initiative_id) if intro.initiative_id else None
+    for person_id in await target_people(store, intro):
+        person = await store.get_person(person_id)
+        if person is None:
+            continue
+        lang = person.language
+        tags = [t for t in intro.reason.split(",") if t in taxonomy]
+        fits = ", ".join(taxonomy.get(t).label(lang) for t in tags)
+        values = {
+            "name": _first_name(requester, texts, lang),
+            "area": (requester.area_name if requester else None) or "?",
+            "fits": fits or "-",
+            "title": initiative.title if initiative else "",
+        }
+        key = "intro.request_initiative" if initiative else "intro.request_neighbour"
+        text = texts(lang, key, **values)
+        if reminder:
+            text = texts(lang, "intro.reminder") + "\n\n" + text
+        options = (
+            (f"x:{intro.id}:accept", texts(lang, "button.accept")),
+            (f"x:{intro.id}:decline", texts(lang, "button.decline")),
+        )
+        await store.queue_message(person_id, text, options)
+
+
+# -- answering (x:<id>:<action>) -------------------------------------------------------
+
+
+async def act(turn: Turn, choice: str) -> None:
+    """A press on an introduction's button, by whoever holds it."""
+    _, number, action = ([*choice.split(":"), "", ""])[:3]
+    if not number.isdigit():
+        raise NotAllowed("malformed")
+    intro = await turn.store.get_introduction(int(number))
+    if intro is None:
+        raise NotAllowed("no such introduction")
+    me = turn.person.id
+    as_target = await is_target(turn.store, intro, me)
+    as_requester = intro.requester_id == me
+    if action in ("accept", "decline") and as_target and intro.status == "requested":
+        if action == "decline":
+            await _decline(turn, intro)
+        else:
+            turn.goto(ROUTE_STEP, answer=intro.id, resume=_resume_point(turn))
+            ask_route(turn)
+        return
+    if intro.status == "accepted" and (as_target or as_requester):
+        if action == "write" and intro.relay_open:
+            turn.goto(RELAY_STEP, intro=intro.id, resume=_resume_point(turn))
+            name = await _other_name(turn, intro, as_requester)
+            turn.say(turn.t("relay.write", name=name))
+            return
+        if action == "end" and intro.relay_open:
+            await _end_relay(turn, intro, as_requester)
+            return
+        if action == "share":
+            turn.goto(ROUTE_STEP, share=intro.id, resume=_resume_point(turn))
+            ask_route(turn)
+            return
+        if action in OUTCOMES:
+            await _record_outcome(turn, intro, action, as_requester)
+            return
+    raise NotAllowed(f"{action} on a {intro.status} introduction")
+
+
+async def _decline(turn: Turn, intro: Introduction) -> None:
+    await turn.store.update_introduction(intro.id, {"status": "declined", "answered_at": turn.now})
+    await turn.store.cancel_jobs(introduction_id=intro.id, now=turn.now)
+    requester = await turn.store.get_person(intro.requester_id)
+    if requester is not None:
+        lang = requester.language
+        name = await _side_name(turn.store, intro, turn.texts, lang)
+        turn.tell(
+            requester.id,
+            turn.texts(lang, "intro.declined", name=name),
+            (Option(IDEAS_KEY, turn.texts(lang, "menu.ideas")),),
+        )
+    turn.say(turn.t("intro.decline_noted"))
+
+
+async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:
+    intro = await turn.store.get_introduction(intro_id)
+    if intro is None or intro.status != "requested":
+        turn.say(turn.t("intro.too_late"))
+        return
+    if not await is_target(turn.store, intro, turn.person.id):
+        raise NotAllowed("not the other side")
+    intro = await turn.store.update_introduction(
+        intro.id,
+        {
+            "status": "accepted",
+            "answered_at": turn.now,
+            "target_route": route,
+            "target_contact": contact,
+            # Whoever chose "via the bot" can only be reached through the relay.
+            "relay_open": route == "bot" or intro.requester_route == "bot",
+        },
+    )
+    await turn.store.cancel_jobs(introduction_id=intro.id, now=turn.now)
+    await turn.store.schedule_job(
+        "intro_followup", turn.now + FOLLOW_UP_AFTER, introduction_id=intro.id,
+        payload={"round": 1},
+    )  # fmt: skip
+    await reveal(turn.store, turn.texts, intro, answered_by=turn.person.id)
+
+
+async def reveal(store: Store, texts: Texts, intro: Introduction, *, answered_by: int) -> None:
+    """Tell each side how to reach the other — only once both said yes."""
+    if intro.status != "accepted" or intro.requester_route is None or intro.target_route is None:
+        raise NotAllowed("contact details are released only after both sides said yes")
+    requester = await store.get_person(intro.requester_id)
+    answerer = await store.get_person(answered_by)
+    if requester is None or answerer is None:
+        return
+    side = await _side_name(store, intro, texts, requester.language)
+    to_requester = _route_text(texts, requester.language, intro, target_side=True, name=side)
+    await store.queue_message(
+        requester.id,
+        texts(requester.language, "intro.accepted", name=side) + "\n" + to_requester[0],
+        to_requester[1],
+    )
+    name = _first_name(requester, texts, answerer.language)
+    to_target = _route_text(texts, answerer.language, intro, target_side=False, name=name)
+    await store.queue_message(
+        answerer.id,
+        texts(answerer.language, "intro.you_accepted", name=name) + "\n" + to_target[0],
+        to_target[1],
+    )
+
+
+def _route_text(
+    texts: Texts, lang: str, intro: Introduction, *, target_side: bool, name: str
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """How to reach the OTHER side (the target when `target_side`), and its buttons."""
+    route = intro.target_route if target_side else intro.requester_route
+    contact = intro.target_contact if target_side else intro.requester_contact
+    if route == "bot" or not contact:
+        buttons = (
+            (f"x:{intro.id}:write", texts(lang, "button.write")),
+            (f"x:{intro.id}:share", texts(lang, "button.share")),
+        )
+        return texts(lang, "intro.via_bot", name=name), buttons
+    key = "intro.contact_username" if route == "username" else "intro.contact_phone"
+    return texts(lang, key, name=name, contact=contact), ()
+
+
+async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:
+    """Both want to swap contact details instead of talking through the bot."""
+    intro = await turn.store.get_introduction(intro_id)
+    if intro is None or intro.status != "accepted":
+        raise NotAllowed("not an accepted introduction")
+    if route == "bot" or contact is None:
+        turn.say(turn.t("intro.share_bot_kept"))
+        return
+    as_requester = intro.requester_id == turn.person.id
+    fields = (
+        ("requester_route", "requester_contact")
+        if as_requester
+        else ("target_route", "target_contact")
+    )
+    intro = await turn.store.update_introduction(
+        intro.id, dict(zip(fields, (route, contact), strict=True))
+    )
+    both = intro.requester_route != "bot" and intro.target_route != "bot"
+    name = await _other_name(turn, intro, as_requester)
+    if not both:
+        for other in await _others(turn, intro, as_requester):
+            person = await turn.store.get_person(other)
+            lang = person.language if person else "nl"
+            turn.tell(
+                other,
+                turn.texts(lang, "intro.share_asked", name=turn.person.first_name or "?"),
+                (Option(f"x:{intro.id}:share", turn.texts(lang, "button.share")),),
+            )
+        turn.say(turn.t("intro.share_waiting", name=name))
+        return
+    intro = await turn.store.update_introduction(intro.id, {"relay_open": False})
+    target = (await target_people(turn.store, intro)) if as_requester else [turn.person.id]
+    await reveal(turn.store, turn.texts, intro, answered_by=target[0] if target else turn.person.id)
+    turn.say(turn.t("intro.shared"))
+
+
+async def _others(turn: Turn, intro: Introduction, as_requester: bool) -> list[int]:
+    return await target_people(turn.store, intro) if as_requester else [intro.requester_id]
+
+
+async def _other_name(turn: Turn, intro: Introduction, as_requester: bool) -> str:
+    if as_requester:
+        return await _side_name(turn.store, intro, turn.texts, turn.lang)
+    return _first_name(await turn.store.get_person(intro.requester_id), turn.texts, turn.lang)
+
+
+# -- the relay -------------------------------------------------------------------------
+
+
+async def relay_text(turn: Turn, text: str) -> None:
+    """Pass one message on to the other side, names shown, numbers hidden."""
+    intro = await turn.store.get_introduction(int(turn.state.context.get("intro", 0)))
+    if intro is None or intro.status != "accepted" or not intro.relay_open:
+        turn.resume(str(turn.state.context.get("resume", "done")))
+        raise InvalidAnswer("relay.closed")
+    as_requester = intro.requester_id == turn.person.id
+    if not as_requester and not await is_target(turn.store, intro, turn.person.id):
+        raise NotAllowed("not part of this conversation")
+    sender = turn.person.first_name or turn.t("intro.someone")
+    if not as_requester and intro.initiative_id is not None:
+        sender = f"{sender} ({await _side_name(turn.store, intro, turn.texts, turn.lang)})"
+    for other in await _others(turn, intro, as_requester):
+        person = await turn.store.get_person(other)
+        lang = person.language if person else "nl"
+        turn.tell(
+            other,
+            turn.texts(lang, "relay.message", name=sender, text=text),
+            (
+                Option(f"x:{intro.id}:write", turn.texts(lang, "button.reply")),
+                Option(f"x:{intro.id}:end", turn.texts(lang, "button.end_relay")),
+            ),
+        )
+    turn.say(turn.t("relay.sent"))
+    turn.resume(str(turn.state.context.get("resume", "done")))
+
+
+async def _end_relay(turn: Turn, intro: Introduction, as_requester: bool) -> None:
+    await turn.store.update_introduction(intro.id, {"relay_open": False})
+    for other in await _others(turn, intro, as_requester):
+        person = await turn.store.get_person(other)
+        lang = person.language if person else "nl"
+        turn.tell(other, turn.texts(lang, "relay.ended_by", name=turn.person.first_name or "?"))
+    turn.say(turn.t("relay.ended"))
+
+
+# -- follow-up -------------------------------------------------------------------------
+
+
+def outcome_options(texts: Texts, lang: str, intro_id: int) -> tuple[tuple[str, str], ...]:
+    return tuple((f"x:{intro_id}:{o}", texts(lang, f"button.outcome.{o}")) for o in OUTCOMES)
+
+
+async def _record_outcome(
+    turn: Turn, intro: Introduction, outcome: str, as_requester: bool
+) -> None:
+    field = "requester_outcome" if as_requester else "target_outcome"
+    await turn.store.update_introduction(intro.id, {field: outcome})
+    if outcome == "not_yet":
+        pending = await turn.store.list_pending_jobs(introduction_id=intro.id)
+        if not any(job.kind == "intro_followup" for job in pending):
+            await turn.store.schedule_job(
+                "intro_followup", turn.now + FOLLOW_UP_AFTER, introduction_id=intro.id,
+                payload={"round": 2, "only": turn.person.id},
+            )  # fmt: skip
+    turn.say(turn.t(f"followup.thanks.{outcome}"))
+
+
+# -- timers ----------------------------------------------------------------------------
+
+
+JobHandler = Callable[[Store, Job, datetime], Awaitable[None]]
+
+
+def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
+    """What each kind of timer does when it fires (run by the scheduler, once)."""
+
+    async def remind(store: Store, job: Job, now: datetime) -> None:
+        intro = await store.get_introduction(job.introduction_id or 0)
+        if intro is not None and intro.status == "requested":
+            await _send_request(store, texts, taxonomy, intro, reminder=True)
+
+    async def expire(store: Store, job: Job, now: datetime) -> None:
+        intro = await store.get_introduction(job.introduction_id or 0)
+        if intro is None or intro.status != "requested":
+            return
+        await store.update_introduction(intro.id, {"status": "expired", "answered_at": now})
+        requester = await store.get_person(intro.requester_id)
+        if requester is not None:
+            lang = requester.language
+            name = await _side_name(store, intro, texts, lang)
+            await store.queue_message(
+                requester.id,
+                texts(lang, "intro.expired", name=name),
+                ((IDEAS_KEY, texts(lang, "menu.ideas")),),
+            )
+
+    async def follow_up(store: Store, job: Job, now: datetime) -> None:
+        intro = await store.get_introduction(job.introduction_id or 0)
+        if intro is None or intro.status != "accepted":
+            return
+        asked = [intro.requester_id]
+        if intro.neighbour_id is not None:
+            asked.append(intro.neighbour_id)
+        only = job.payload.get("only")
+        for person_id in asked:
+            if only is not None and person_id != only:
+                continue
+            person = await store.get_person(person_id)
+            if person is None:
+                continue
+            other = await _side_name(store, intro, texts, person.language)
+            if person_id != intro.requester_id:
+                other = _first_name(
+                    await store.get_person(intro.requester_id), texts, person.language
+                )
+            await store.queue_message(
+                person_id,
+                texts(person.language, "followup.question", name=other),
+                outcome_options(texts, person.language, intro.id),
+            )
+
+    return {"intro_reminder": remind, "intro_expiry": expire, "intro_followup": follow_up}

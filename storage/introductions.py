@@ -1,0 +1,158 @@
+"""Introductions, dismissals ("not for me") and blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from storage.models import (
+    BlockRow,
+    DismissalRow,
+    InitiativeOrganiserRow,
+    IntroductionRow,
+)
+from storage.records import Introduction
+from storage.verbs import Verbs, aware
+
+INTRODUCTION_FIELDS = frozenset(
+    {
+        "status",
+        "requester_route",
+        "requester_contact",
+        "target_route",
+        "target_contact",
+        "requester_outcome",
+        "target_outcome",
+        "relay_open",
+        "answered_at",
+    }
+)
+
+
+def _introduction(row: IntroductionRow) -> Introduction:
+    return Introduction(
+        id=row.id,
+        requester_id=row.requester_id,
+        initiative_id=row.initiative_id,
+        neighbour_id=row.neighbour_id,
+        status=row.status,
+        reason=row.reason,
+        requester_route=row.requester_route,
+        requester_contact=row.requester_contact,
+        target_route=row.target_route,
+        target_contact=row.target_contact,
+        requester_outcome=row.requester_outcome,
+        target_outcome=row.target_outcome,
+        relay_open=row.relay_open,
+        created_at=aware(row.created_at),
+        answered_at=aware(row.answered_at),
+    )
+
+
+class IntroductionVerbs(Verbs):
+    async def create_introduction(
+        self,
+        requester_id: int,
+        *,
+        initiative_id: int | None = None,
+        neighbour_id: int | None = None,
+        reason: str,
+        route: str,
+        contact: str | None,
+        now: datetime,
+    ) -> Introduction:
+        if (initiative_id is None) == (neighbour_id is None):
+            raise ValueError("an introduction is to an initiative or to a neighbour")
+        row = IntroductionRow(
+            requester_id=requester_id,
+            initiative_id=initiative_id,
+            neighbour_id=neighbour_id,
+            status="requested",
+            reason=reason[:200],
+            requester_route=route,
+            requester_contact=contact,
+            relay_open=False,
+            created_at=now,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _introduction(row)
+
+    async def find_introduction(
+        self,
+        requester_id: int,
+        *,
+        initiative_id: int | None = None,
+        neighbour_id: int | None = None,
+    ) -> Introduction | None:
+        row = await self._session.scalar(
+            select(IntroductionRow).where(
+                IntroductionRow.requester_id == requester_id,
+                IntroductionRow.initiative_id == initiative_id
+                if initiative_id is not None
+                else IntroductionRow.neighbour_id == neighbour_id,
+            )
+        )
+        return _introduction(row) if row else None
+
+    async def get_introduction(self, introduction_id: int) -> Introduction | None:
+        row = await self._session.get(IntroductionRow, introduction_id)
+        return _introduction(row) if row else None
+
+    async def update_introduction(
+        self, introduction_id: int, changes: Mapping[str, Any]
+    ) -> Introduction:
+        unknown = set(changes) - INTRODUCTION_FIELDS
+        if unknown:
+            raise ValueError(f"not an introduction field: {sorted(unknown)}")
+        row = await self._session.get(IntroductionRow, introduction_id, with_for_update=True)
+        if row is None:
+            raise LookupError(introduction_id)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        await self._session.flush()
+        return _introduction(row)
+
+    async def list_open_requests_for(self, person_id: int) -> list[Introduction]:
+        """Requests waiting for this person's answer: as a neighbour, or as an organiser."""
+        organised = select(InitiativeOrganiserRow.initiative_id).where(
+            InitiativeOrganiserRow.person_id == person_id
+        )
+        rows = await self._session.scalars(
+            select(IntroductionRow)
+            .where(
+                IntroductionRow.status == "requested",
+                or_(
+                    IntroductionRow.neighbour_id == person_id,
+                    IntroductionRow.initiative_id.in_(organised),
+                ),
+            )
+            .order_by(IntroductionRow.id)
+        )
+        return [_introduction(r) for r in rows]
+
+    async def add_dismissal(
+        self,
+        person_id: int,
+        *,
+        initiative_id: int | None = None,
+        neighbour_id: int | None = None,
+        now: datetime,
+    ) -> None:
+        self._session.add(
+            DismissalRow(
+                person_id=person_id,
+                initiative_id=initiative_id,
+                neighbour_id=neighbour_id,
+                created_at=now,
+            )
+        )
+        await self._session.flush()
+
+    async def add_block(self, person_id: int, blocked_id: int, *, now: datetime) -> None:
+        if await self._session.get(BlockRow, (person_id, blocked_id)) is None:
+            self._session.add(BlockRow(person_id=person_id, blocked_id=blocked_id, created_at=now))
+            await self._session.flush()

@@ -1,0 +1,240 @@
+"""Timers that survive restarts (jobs) and the outbox of messages to other people.
+
+A job is a row with a due time; it is done once `done_at` is set. Whoever takes a due job
+(`next_due_job`) holds it for the rest of the transaction, so the job's effects and its
+"done" commit together and two workers never fire the same job.
+
+An outbox message is written in the same transaction as the change that caused it. A
+deliverer claims a batch (`claim_outbox` sets `sent_at` in one short transaction), sends it
+outside any transaction, and hands failures back (`release_outbox`), which counts an attempt.
+After `MAX_OUTBOX_ATTEMPTS` failed attempts a message is no longer offered. A process that
+dies between claiming and sending loses that batch: delivery is at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from storage.models import IdentityRow, JobRow, OutboxRow, PersonRow
+from storage.records import Identity, Job, OutboxMessage
+from storage.verbs import Verbs, as_utc, aware, utcnow
+
+MAX_OUTBOX_ATTEMPTS = 5
+MAX_KIND_LENGTH = 24
+FAILED_ATTEMPTS = "failed_attempts"  # payload key: how often the job's handler raised
+LAST_ERROR = "last_error"  # payload key: the class name of the latest failure
+GAVE_UP = "gave_up"  # payload key: True once the job was finished without having fired
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        due_at=as_utc(aware(row.due_at)),
+        introduction_id=row.introduction_id,
+        person_id=row.person_id,
+        payload=dict(row.payload or {}),
+    )
+
+
+def _message(row: OutboxRow) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        person_id=row.person_id,
+        text=row.text,
+        options=tuple((str(key), str(label)) for key, label in row.options or ()),
+    )
+
+
+class JobVerbs(Verbs):
+    # -- jobs ----------------------------------------------------------------------------
+
+    async def schedule_job(
+        self,
+        kind: str,
+        due_at: datetime,
+        *,
+        introduction_id: int | None = None,
+        person_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> int:
+        """Write a timer that fires `kind` at `due_at`; returns the job's id."""
+        if not kind or len(kind) > MAX_KIND_LENGTH:
+            raise ValueError(f"a job kind has 1 to {MAX_KIND_LENGTH} characters: {kind!r}")
+        row = JobRow(
+            kind=kind,
+            due_at=as_utc(due_at),
+            introduction_id=introduction_id,
+            person_id=person_id,
+            payload=dict(payload or {}),
+            created_at=utcnow(),
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def next_due_job(self, now: datetime, *, exclude: Collection[int] = ()) -> Job | None:
+        """The oldest job that is due and not done, held until this transaction ends.
+
+        On PostgreSQL the row is locked and jobs that another transaction holds are skipped;
+        SQLite transactions hold the database's write lock from their first statement.
+        `exclude` leaves out jobs the caller already tried in this round.
+        """
+        statement = (
+            select(JobRow)
+            .where(JobRow.done_at.is_(None), JobRow.due_at <= as_utc(now))
+            .order_by(JobRow.due_at, JobRow.id)
+            .limit(1)
+        )
+        if exclude:
+            statement = statement.where(JobRow.id.not_in(list(exclude)))
+        if self._postgres:
+            pass
+        row = await self._session.scalar(statement)
+        return _job(row) if row is not None else None
+
+    async def finish_job(self, job_id: int, now: datetime) -> None:
+        """Mark a job done; a job that is done already keeps its first `done_at`."""
+        await self._session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.done_at.is_(None))
+            .values(done_at=as_utc(now))
+        )
+
+    async def record_job_failure(
+        self, job_id: int, now: datetime, *, give_up_after: int, error: str = ""
+    ) -> int:
+        """Count a failed attempt of a job that is not done; finish it after `give_up_after`.
+
+        Returns the number of failed attempts so far, or 0 when the job is done or gone (for
+        example because another worker fired it in the meantime).
+        """
+        statement = select(JobRow).where(JobRow.id == job_id, JobRow.done_at.is_(None))
+        if self._postgres:
+            statement = statement.with_for_update()
+        row = await self._session.scalar(statement)
+        if row is None:
+            return 0
+        payload = dict(row.payload or {})
+        failures = int(payload.get(FAILED_ATTEMPTS, 0)) + 1
+        payload[FAILED_ATTEMPTS] = failures
+        if error:
+            payload[LAST_ERROR] = error[:80]
+        if failures >= give_up_after:
+            payload[GAVE_UP] = True
+            row.done_at = as_utc(now)
+        row.payload = payload  # a new dict, so the JSON column is written
+        await self._session.flush()
+        return failures
+
+    async def cancel_jobs(
+        self, *, introduction_id: int, kinds: Sequence[str] | None = None, now: datetime
+    ) -> int:
+        """Mark an introduction's pending jobs (of `kinds`, or all) done; returns how many."""
+        statement = update(JobRow).where(
+            JobRow.introduction_id == introduction_id, JobRow.done_at.is_(None)
+        )
+        if kinds is not None:
+            statement = statement.where(JobRow.kind.in_(list(kinds)))
+        result = await self._session.execute(statement.values(done_at=as_utc(now)))
+        return int(getattr(result, "rowcount", 0))
+
+    async def list_pending_jobs(self, *, introduction_id: int | None = None) -> list[Job]:
+        """Jobs that are not done, soonest first."""
+        statement = select(JobRow).where(JobRow.done_at.is_(None))
+        if introduction_id is not None:
+            statement = statement.where(JobRow.introduction_id == introduction_id)
+        rows = await self._session.scalars(statement.order_by(JobRow.due_at, JobRow.id))
+        return [_job(row) for row in rows]
+
+    # -- outbox --------------------------------------------------------------------------
+
+    async def queue_message(
+        self, person_id: int, text: str, options: Sequence[tuple[str, str]] = ()
+    ) -> int:
+        """A message for `person_id`, sent by their channel after this transaction commits.
+
+        `options` are buttons as (key, label). Returns the message's id.
+        """
+        row = OutboxRow(
+            person_id=person_id,
+            text=text,
+            options=[[key, label] for key, label in options],
+            created_at=utcnow(),
+            sent_at=None,
+            attempts=0,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def claim_outbox(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        limit: int = 50,
+        external_id: str | None = None,
+    ) -> list[tuple[OutboxMessage, Identity]]:
+        """Take up to `limit` unsent messages for reachable people on `channel`, oldest first.
+
+        They are marked sent (`sent_at = now`) in this transaction; on PostgreSQL messages
+        that another transaction is claiming are skipped, so no two deliverers get the same
+        message. `external_id` narrows the claim to one account on the channel. A person with
+        several accounts on the channel gets each message once, on their oldest account.
+        """
+        statement = (
+            select(OutboxRow, IdentityRow)
+            .join(PersonRow, PersonRow.id == OutboxRow.person_id)
+            .join(IdentityRow, IdentityRow.person_id == OutboxRow.person_id)
+            .where(
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.attempts < MAX_OUTBOX_ATTEMPTS,
+                PersonRow.reachable.is_(True),
+                IdentityRow.channel == channel,
+            )
+            .order_by(OutboxRow.created_at, OutboxRow.id, IdentityRow.id)
+            .limit(limit)
+        )
+        if external_id is not None:
+            statement = statement.where(IdentityRow.external_id == external_id)
+        if self._postgres:
+            pass
+        claimed: dict[int, tuple[OutboxMessage, Identity]] = {}
+        for message, identity in await self._session.execute(statement):
+            if message.id not in claimed:
+                claimed[message.id] = (
+                    _message(message),
+                    Identity(identity.channel, identity.external_id, identity.username),
+                )
+        if claimed:
+            await self._session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(list(claimed))).values(sent_at=as_utc(now))
+            )
+        return list(claimed.values())
+
+    async def release_outbox(self, message_id: int, *, count_attempt: bool = True) -> None:
+        """A claimed message was not sent: offer it again, counting a failed attempt.
+
+        `count_attempt=False` hands back a message that was never tried (a deliverer that
+        stops halfway through its batch).
+        """
+        values: dict[str, Any] = {"sent_at": None}
+        if count_attempt:
+            values["attempts"] = OutboxRow.attempts + 1
+        await self._session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
+        )
+
+    async def count_pending_outbox(self, person_id: int | None = None) -> int:
+        """Messages not sent yet that may still be (unsent, fewer than the maximum attempts)."""
+        statement = select(func.count(OutboxRow.id)).where(
+            OutboxRow.sent_at.is_(None), OutboxRow.attempts < MAX_OUTBOX_ATTEMPTS
+        )
+        if person_id is not None:
+            statement = statement.where(OutboxRow.person_id == person_id)
+        return int(await self._session.scalar(statement) or 0)

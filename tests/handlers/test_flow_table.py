@@ -1,0 +1,615 @@
+"""The flow as data: (step, input) → (next step, what the bot says), one table row per case.
+
+Valid answers (buttons, own words, skip, back) move the conversation on; every odd input at
+every step changes nothing and asks the current question again; before consent, odd input
+gets the welcome and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.demo import seed_demo
+from handlers.flow import INTAKE
+from handlers.i18n import Texts
+from handlers.intake import CHECK
+from handlers.messages import Location, MediaKind, Reply
+from handlers.reading import MAX_TEXT
+from handlers.taxonomy import Taxonomy
+from storage.db import Database
+from storage.models import Base
+from storage.records import ConversationState, Person
+from tests.harness import Resident, person_of, state_of
+
+TEXTS = Texts.load()
+TURN = 10  # the turn number a person is put at; buttons carry "10:key"
+
+
+def nl(key: str, **values: Any) -> str:
+    return TEXTS("nl", key, **values)
+
+
+def tag_label(kind: str, tag_id: str) -> str:
+    labels = {tag.id: tag.label("nl") for tag in Taxonomy.load().for_kind(kind)}
+    return labels[tag_id]
+
+
+# -- inputs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A button of the current question: sent as "<current turn>:<key>"."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A button of the previous question: sent as "<current turn - 1>:<key>"."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A callback key sent exactly as given (a forged or mangled button)."""
+
+    choice: str
+
+
+@dataclass(frozen=True)
+class Media:
+    kind: MediaKind
+
+
+@dataclass(frozen=True)
+class Where:
+    latitude: float
+    longitude: float
+
+
+Input = Text | Tap | Stale | Raw | Media | Where
+
+
+async def give(resident: Resident, given: Input, turn: int) -> list[Reply]:
+    match given:
+        case Text(text):
+            return await resident.send(text)
+        case Tap(key):
+            return await resident.press(f"{turn}:{key}")
+        case Stale(key):
+            return await resident.press(f"{turn - 1}:{key}")
+        case Raw(choice):
+            return await resident.press(choice)
+        case Media(kind):
+            return await resident.send_media(kind)
+        case Where(latitude, longitude):
+            return await resident.deliver(resident.inbound(location=Location(latitude, longitude)))
+    raise AssertionError(given)
+
+
+# -- putting a person at a step ------------------------------------------------------------
+
+ALMELO: dict[str, Any] = {
+    "postcode": "7607",
+    "area_name": "Almelo",
+    "latitude": 52.3549,
+    "longitude": 6.6676,
+}
+FULL: dict[str, Any] = {
+    "first_name": "Anna",
+    **ALMELO,
+    "gifts": ("cooking",),
+    "wishes": ("walking",),
+    "times": ("morning",),
+    "max_distance_m": 800,
+    "group_pref": "group",
+    "free_only": True,
+}
+DONE_PROFILE: dict[str, Any] = {**FULL, "intake_done_at": datetime(2026, 11, 1, 9, 30, tzinfo=UTC)}
+
+QUESTION = {step.name: step.question for step in INTAKE} | {
+    "done": "menu.question",
+    "confirm_forget": "forget.confirm",
+    "language": "language.question",
+}
+
+
+async def seeded(app: App, external_id: str = "anna") -> Resident:
+    async with app.database.unit_of_work() as store:
+        await seed_demo(store)
+    return Resident(app.conversations, external_id=external_id)
+
+
+async def put_at(
+    app: App,
+    resident: Resident,
+    step: str,
+    *,
+    profile: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+    turn: int = TURN,
+) -> None:
+    """A person who said yes, with `profile`, standing at `step`."""
+    await resident.send("ja")
+    async with app.database.unit_of_work() as store:
+        person = await store.find_person_by_identity(resident.channel, resident.external_id)
+        assert person is not None
+        if profile:
+            await store.update_person(person.id, profile)
+        await store.save_conversation(
+            ConversationState(person.id, "intake", step, turn, dict(context or {}))
+        )
+
+
+async def snapshot(database: Database, resident: Resident) -> tuple[Person, ConversationState]:
+    person = await person_of(database, resident)
+    state = await state_of(database, resident)
+    assert person is not None and state is not None
+    return person, state
+
+
+def everything(replies: list[Reply]) -> str:
+    """All text the person sees: messages and button labels."""
+    return "\n".join([r.text for r in replies] + [o.label for r in replies for o in r.options])
+
+
+def assert_asks(replies: list[Reply], step: str, turn: int) -> None:
+    """The last reply asks the question of `step`, with buttons for the current turn."""
+    assert replies, "no reply at all"
+    last = replies[-1]
+    if step == "place":  # the question, then the list of neighbourhoods in a second message
+        assert len(replies) >= 2
+        assert nl("ask.place") in replies[-2].text
+        assert replies[-2].request_location == nl("button.share_location")
+        assert nl("ask.place_list") in last.text
+    else:
+        assert nl(QUESTION[step]) in last.text, f"{step}: {last.text!r}"
+    assert last.options, "the question comes with buttons"
+    assert all(o.key.startswith(f"{turn}:") for o in last.options), last.options
+
+
+# -- valid answers -----------------------------------------------------------------------
+
+ANY = object()  # a value that must be set, whatever it is
+
+
+@dataclass(frozen=True)
+class Row:
+    step: str
+    given: Input
+    then: str
+    says: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    asks: bool = True  # the last reply asks the question of `then`
+    turns: int | None = None  # how far the turn moves; default: 1 when the step changes
+    context_after: dict[str, Any] = field(default_factory=dict)
+
+    def param(self) -> Any:
+        return pytest.param(self, id=f"{self.step}-{_describe(self.given)}")
+
+
+def _describe(given: Input) -> str:
+    match given:
+        case Text(text):
+            return repr(text[:20])
+        case Tap(key):
+            return f"tap:{key}"
+        case Where(latitude, longitude):
+            return f"location:{latitude},{longitude}"
+    return repr(given)
+
+
+SKIPPED = nl("ack.skipped")
+NOTED = nl("ack.noted")
+BACK_TO_SUMMARY = {"return_to": "summary"}
+
+VALID = [
+    # name
+    Row("name", Tap("name:platform"), "place", nl("ack.name", name="Anna"), {"first_name": "Anna"}),
+    Row("name", Text("ik heet jan"), "place", nl("ack.name", name="Jan"), {"first_name": "Jan"}),
+    Row("name", Text("Marie-José"), "place", "Marie-José", {"first_name": "Marie-José"}),
+    Row("name", Text("1"), "place", nl("ack.name", name="Anna"), {"first_name": "Anna"}),
+    Row("name", Tap("skip"), "place", SKIPPED),
+    Row("name", Text("overslaan"), "place", SKIPPED),
+    Row("name", Text("2"), "place", SKIPPED),
+    Row("name", Text("terug"), "name", nl("back.first")),
+    # place
+    Row(
+        "place",
+        Tap("area:almelo-centrum"),
+        "gifts",
+        nl("ack.place", place="Almelo centrum"),
+        {**ALMELO, "area_name": "Almelo centrum"},
+    ),
+    Row("place", Text("7607"), "gifts", nl("ack.place", place="Almelo"), ALMELO),
+    Row("place", Text("7607 AB"), "gifts", nl("ack.place", place="Almelo"), ALMELO),
+    Row(
+        "place",
+        Text("3291 AB"),
+        "gifts",
+        nl("ack.place", place="Strijen"),
+        {"postcode": "3291", "area_name": "Strijen", "latitude": 51.7445, "longitude": 4.5511},
+    ),
+    Row("place", Text("strijen"), "gifts", nl("ack.place", place="Strijen"), {"postcode": "3291"}),
+    Row("place", Text("4"), "gifts", nl("ack.place", place="Strijen"), {"postcode": "3291"}),
+    Row(
+        "place",
+        Where(52.35512, 6.66803),
+        "gifts",
+        nl("ack.place", place="Almelo"),
+        {"postcode": "7607", "area_name": "Almelo", "latitude": 52.355, "longitude": 6.668},
+    ),
+    Row("place", Tap("skip"), "gifts", SKIPPED),
+    Row("place", Text("overslaan"), "gifts", SKIPPED),
+    Row("place", Text("terug"), "name", nl("ask.name")),
+    # gifts
+    Row("gifts", Tap("pick:cooking"), "gifts", CHECK, {"gifts": ("cooking",)}),
+    Row(
+        "gifts",
+        Tap("pick:cooking"),
+        "gifts",
+        nl("ask.gifts"),
+        {"gifts": ("diy",)},
+        profile={"gifts": ("cooking", "diy")},
+    ),
+    Row(
+        "gifts",
+        Text("koken"),
+        "wishes",
+        nl("ack.noted_items", items=tag_label("gift", "cooking")),
+        {"gifts": ("cooking",)},
+    ),
+    Row(
+        "gifts",
+        Text("tuinieren"),
+        "wishes",
+        nl("ack.noted_items", items=tag_label("gift", "gardening")),
+        {"gifts": ("diy", "gardening")},
+        profile={"gifts": ("diy",)},
+    ),
+    Row("gifts", Tap("done"), "wishes", NOTED, profile={"gifts": ("cooking",)}),
+    Row("gifts", Text("klaar"), "wishes", NOTED, profile={"gifts": ("cooking",)}),
+    Row("gifts", Tap("skip"), "wishes", SKIPPED),
+    Row("gifts", Text("overslaan"), "wishes", SKIPPED),
+    Row("gifts", Text("terug"), "place", nl("ask.place_list")),
+    # wishes
+    Row("wishes", Tap("pick:walking"), "wishes", CHECK, {"wishes": ("walking",)}),
+    Row(
+        "wishes",
+        Text("wandelen"),
+        "times",
+        nl("ack.noted_items", items=tag_label("wish", "walking")),
+        {"wishes": ("walking",)},
+    ),
+    Row("wishes", Tap("done"), "times", NOTED, profile={"wishes": ("walking",)}),
+    Row("wishes", Tap("skip"), "times", SKIPPED),
+    Row("wishes", Text("terug"), "gifts", nl("ask.gifts")),
+    # times
+    Row(
+        "times",
+        Tap("pick:morning"),
+        "times",
+        CHECK + nl("choice.times.morning"),
+        {"times": ("morning",)},
+    ),
+    Row(
+        "times",
+        Tap("pick:morning"),
+        "times",
+        nl("ask.times"),
+        {"times": ()},
+        profile={"times": ("morning",)},
+    ),
+    Row(
+        "times",
+        Tap("pick:any"),
+        "distance",
+        NOTED,
+        {"times": ("any",)},
+        profile={"times": ("morning",)},
+    ),
+    Row(
+        "times",
+        Text("'s avonds"),
+        "distance",
+        nl("ack.noted_items", items=nl("choice.times.evening")),
+        {"times": ("evening",)},
+    ),
+    Row("times", Text("maakt niet uit"), "distance", NOTED, {"times": ("any",)}),
+    Row(
+        "times",
+        Text("1 4"),
+        "times",
+        CHECK + nl("choice.times.weekend"),
+        {"times": ("morning", "weekend")},
+    ),
+    Row("times", Tap("done"), "distance", NOTED, profile={"times": ("morning",)}),
+    Row("times", Tap("skip"), "distance", SKIPPED),
+    Row("times", Text("terug"), "wishes", nl("ask.wishes")),
+    # distance
+    Row("distance", Tap("pick:800"), "group", NOTED, {"max_distance_m": 800}),
+    Row("distance", Text("1,5 km"), "group", NOTED, {"max_distance_m": 1500}),
+    Row("distance", Text("om de hoek"), "group", NOTED, {"max_distance_m": 400}),
+    Row("distance", Text("2"), "group", NOTED, {"max_distance_m": 800}),
+    Row("distance", Tap("skip"), "group", SKIPPED),
+    Row("distance", Text("terug"), "times", nl("ask.times")),
+    # group
+    Row("group", Tap("pick:group"), "free", NOTED, {"group_pref": "group"}),
+    Row("group", Text("in een groep"), "free", NOTED, {"group_pref": "group"}),
+    Row("group", Text("allebei"), "free", NOTED, {"group_pref": "both"}),
+    Row("group", Tap("skip"), "free", SKIPPED),
+    Row("group", Text("terug"), "distance", nl("ask.distance")),
+    # free
+    Row("free", Tap("pick:free"), "summary", NOTED, {"free_only": True}),
+    Row("free", Tap("pick:paid"), "summary", NOTED, {"free_only": False}),
+    Row("free", Text("ja"), "summary", NOTED, {"free_only": True}),
+    Row("free", Text("nee"), "summary", NOTED, {"free_only": False}),
+    Row("free", Text("een kleine bijdrage mag"), "summary", NOTED, {"free_only": False}),
+    Row("free", Tap("skip"), "summary", SKIPPED),
+    Row("free", Text("terug"), "group", nl("ask.group")),
+    # summary
+    Row(
+        "summary",
+        Tap("confirm"),
+        "done",
+        nl("done.thanks", name_sep=", Anna"),
+        {"intake_done_at": ANY},
+        profile=FULL,
+    ),
+    Row(
+        "summary",
+        Text("ja"),
+        "done",
+        nl("done.thanks", name_sep=", Anna"),
+        {"intake_done_at": ANY},
+        profile=FULL,
+    ),
+    Row(
+        "summary",
+        Text("1"),
+        "done",
+        nl("done.thanks", name_sep=", Anna"),
+        {"intake_done_at": ANY},
+        profile=FULL,
+    ),
+    Row(
+        "summary",
+        Tap("edit:times"),
+        "times",
+        nl("ask.times"),
+        profile=FULL,
+        context_after=BACK_TO_SUMMARY,
+    ),
+    Row(
+        "summary", Text("naam"), "name", nl("ask.name"), profile=FULL, context_after=BACK_TO_SUMMARY
+    ),
+    Row(
+        "summary",
+        Text("afstand"),
+        "distance",
+        nl("ask.distance"),
+        profile=FULL,
+        context_after=BACK_TO_SUMMARY,
+    ),
+    Row("summary", Text("nee"), "summary", nl("summary.what_to_change"), profile=FULL, asks=False),
+    Row(
+        "summary", Text("wijzigen"), "summary", nl("summary.what_to_change"), profile=FULL, turns=1
+    ),
+    Row("summary", Tap("skip"), "summary", nl("button.unknown"), profile=FULL),
+    Row("summary", Text("overslaan"), "summary", nl("summary.not_understood"), profile=FULL),
+    Row("summary", Text("terug"), "free", nl("ask.free"), profile=FULL),
+    # a change asked for from the summary goes back to the summary
+    Row(
+        "gifts",
+        Text("koken"),
+        "summary",
+        "Wat je graag doet: " + tag_label("gift", "cooking"),
+        {"gifts": ("diy", "cooking")},
+        profile={**FULL, "gifts": ("diy",)},
+        context=BACK_TO_SUMMARY,
+    ),
+    Row(
+        "distance",
+        Tap("pick:400"),
+        "summary",
+        nl("choice.distance.400"),
+        {"max_distance_m": 400},
+        profile=FULL,
+        context=BACK_TO_SUMMARY,
+    ),
+    Row("name", Tap("skip"), "summary", SKIPPED, profile=FULL, context=BACK_TO_SUMMARY),
+    Row(
+        "place", Text("terug"), "summary", nl("ask.summary"), profile=FULL, context=BACK_TO_SUMMARY
+    ),
+    # the everyday menu
+    Row("done", Tap("menu:change"), "summary", nl("summary.what_to_change"), profile=DONE_PROFILE),
+    Row("done", Tap("menu:data"), "done", nl("data.title"), profile=DONE_PROFILE),
+    Row("done", Tap("menu:help"), "done", nl("help.text"), profile=DONE_PROFILE),
+    Row("done", Text("3"), "done", nl("help.text"), profile=DONE_PROFILE),
+    Row("done", Text("wijzigen"), "summary", nl("summary.what_to_change"), profile=DONE_PROFILE),
+    Row("done", Text("terug"), "summary", nl("ask.summary"), profile=DONE_PROFILE),
+    Row("done", Text("overslaan"), "done", nl("menu.not_understood"), profile=DONE_PROFILE),
+    Row("done", Text("hallo"), "done", nl("welcome.back", name_sep=", Anna"), profile=DONE_PROFILE),
+]
+
+
+def test_the_valid_table_covers_every_step_with_buttons_words_skip_and_back() -> None:
+    steps = {step.name for step in INTAKE} | {"done"}
+    assert {row.step for row in VALID} == steps
+    for step in steps:
+        rows = [row for row in VALID if row.step == step]
+        assert any(isinstance(row.given, Tap) for row in rows), step
+        assert any(isinstance(row.given, Text) and row.then != step for row in rows), step
+        assert any(row.given == Text("terug") for row in rows), step
+        if step not in ("summary", "done"):
+            assert any(row.given == Tap("skip") for row in rows), step
+
+
+@pytest.mark.parametrize("row", [row.param() for row in VALID])
+async def test_valid_answer(app: App, row: Row) -> None:
+    anna = await seeded(app)
+    await put_at(app, anna, row.step, profile=row.profile, context=row.context)
+    before, before_state = await snapshot(app.database, anna)
+
+    replies = await give(anna, row.given, TURN)
+
+    after, state = await snapshot(app.database, anna)
+    assert state.step == row.then
+    turns = row.turns if row.turns is not None else int(row.then != row.step)
+    assert state.turn == TURN + turns
+    assert row.says in everything(replies)
+    if row.asks:
+        assert_asks(replies, row.then, state.turn)
+    for reply in replies:  # every button belongs to the question now asked
+        assert all(o.key.startswith(f"{state.turn}:") for o in reply.options)
+    expected = asdict(before) | row.changes
+    actual = asdict(after)
+    for name, value in row.changes.items():
+        if value is ANY:
+            assert actual[name] is not None, name
+            expected[name] = actual[name]
+    assert actual == expected
+    assert state.context == row.context_after
+    assert before_state.stopped is state.stopped is False
+
+
+# -- odd input changes nothing -------------------------------------------------------------
+
+LONG_TEXT = ("Ik vertel je alles over mijzelf. " * 400)[:10_000]
+CONTROL = "\x00\x07\x1b[31m"
+
+
+@dataclass(frozen=True)
+class Bad:
+    name: str
+    given: Input
+    explains: str | None  # the catalog key of the explanation (None: it depends)
+
+
+BAD = [
+    Bad("photo", Media(MediaKind.PHOTO), "media.unreadable"),
+    Bad("sticker", Media(MediaKind.STICKER), "media.unreadable"),
+    Bad("voice", Media(MediaKind.VOICE), "media.unreadable"),
+    Bad("document", Media(MediaKind.DOCUMENT), "media.unreadable"),
+    Bad("10000-chars", Text(LONG_TEXT), "text.too_long"),
+    Bad("empty", Text(""), "text.empty"),
+    Bad("whitespace", Text(" \n\t  \n"), "text.empty"),
+    Bad("emoji-only", Text("🙂🙂🙂"), "text.empty"),
+    Bad("control-chars", Text(CONTROL), "text.empty"),
+    Bad("unknown-key", Tap("pick:nonsense"), "button.unknown"),
+    Bad("unknown-edit-key", Tap("edit:summary"), "button.unknown"),
+    Bad("forged-999", Raw("999:pick:cooking"), "button.stale"),
+    Bad("forged-not-a-key", Raw("not-a-key"), "button.unknown"),
+    Bad("forged-empty", Raw(""), "button.unknown"),
+    Bad("forged-consent", Raw("0:yes:nl"), "button.stale"),
+    Bad("stale-button", Stale("skip"), "button.stale"),
+    Bad("out-of-range", Text("99"), "number.out_of_range"),
+]
+BAD_AT_PLACE = [
+    Bad("unknown-postcode-1000", Text("1000"), "place.unknown_postcode"),
+    Bad("postcode-0000", Text("0000"), "place.not_understood"),
+    Bad("postcode-12345", Text("12345"), "place.not_understood"),
+]
+SIDE_STEPS = {"confirm_forget": {"resume": "gifts"}, "language": {"resume": "gifts"}}
+EVERY_STEP = [*(step.name for step in INTAKE), "done", *SIDE_STEPS]
+
+BAD_CASES = [
+    pytest.param(step, bad, id=f"{step}-{bad.name}")
+    for step in EVERY_STEP
+    for bad in [*BAD, *(BAD_AT_PLACE if step == "place" else [])]
+]
+
+
+def _explanation(bad: Bad, replies: list[Reply]) -> str:
+    assert bad.explains is not None
+    if bad.explains == "number.out_of_range":
+        return nl(bad.explains, count=len(replies[-1].options))
+    if bad.explains == "text.too_long":
+        return nl(bad.explains, limit=MAX_TEXT)
+    if bad.explains == "place.unknown_postcode":
+        return nl(bad.explains, code="1000")
+    return nl(bad.explains)
+
+
+@pytest.mark.parametrize(("step", "bad"), BAD_CASES)
+async def test_odd_input_changes_nothing_and_asks_again(app: App, step: str, bad: Bad) -> None:
+    anna = await seeded(app)
+    profile = DONE_PROFILE if step == "done" else FULL
+    await put_at(app, anna, step, profile=profile, context=SIDE_STEPS.get(step))
+    before, before_state = await snapshot(app.database, anna)
+
+    replies = await give(anna, bad.given, TURN)
+
+    after, state = await snapshot(app.database, anna)
+    assert replies, "odd input always gets an answer"
+    assert (state.step, state.turn, state.stopped) == (step, TURN, False)
+    assert state.context == before_state.context
+    assert after == before
+    assert_asks(replies, step, TURN)
+    if bad.explains is not None:
+        assert _explanation(bad, replies) in everything(replies)
+    assert nl("error.sorry") not in everything(replies)
+
+
+# -- before consent: the welcome, and nothing stored ----------------------------------------
+
+BEFORE_CONSENT = [
+    *(b for b in BAD if b.name != "forged-consent"),
+    *BAD_AT_PLACE,
+    Bad("location", Where(52.3549, 6.6676), "media.before_consent"),
+    Bad("a-name", Text("Anna"), None),
+    Bad("stale-consent-key", Raw("0:yes:xx"), "button.stale"),
+    Bad("my-data", Text("mijn gegevens"), "data.nothing"),
+    Bad("help", Text("help"), "help.before_consent"),
+]
+
+
+async def row_counts(database: Database) -> dict[str, int]:
+    async with database.engine.connect() as connection:
+        return {
+            table.name: (
+                await connection.execute(select(func.count()).select_from(table))
+            ).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+@pytest.mark.parametrize("bad", [pytest.param(b, id=b.name) for b in BEFORE_CONSENT])
+async def test_before_consent_odd_input_gets_the_welcome_and_stores_nothing(
+    app: App, bad: Bad
+) -> None:
+    anna = await seeded(app)
+    before = await row_counts(app.database)
+
+    replies = await give(anna, bad.given, 3)
+
+    assert replies
+    assert nl("welcome.consent") in replies[-1].text
+    assert [o.key for o in replies[-1].options] == ["0:yes:nl", "0:no:nl", "0:lang:en"]
+    match bad.given:
+        case Tap() | Stale() | Raw():
+            assert nl("button.stale") in replies[0].text
+        case Media() | Where():
+            assert nl("media.before_consent") in replies[0].text
+        case _ if bad.explains in ("data.nothing", "help.before_consent"):
+            assert nl(bad.explains) in replies[0].text
+        case _:
+            assert replies[0].text == nl("welcome.hello")
+    after = await row_counts(app.database)
+    assert after == before | {"processed_updates": before["processed_updates"] + 1}
+    assert await person_of(app.database, anna) is None

@@ -1,0 +1,195 @@
+"""The text catalogs: complete in both languages, every key the code uses exists, plain Dutch."""
+
+from __future__ import annotations
+
+import re
+import string
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.channels.telegram import COMMANDS
+from handlers.flow import INTAKE, Kind, mermaid
+from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
+from handlers.menu import MENU_ITEMS
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDLERS = ROOT / "handlers"
+TEXTS = Texts.load()
+
+# Literal keys in the code: t("..."), texts(<language>, "..."), InvalidAnswer("..."),
+# and welcome's intro_key="...". `(?<!\w)t\(` skips `context.get("resume")`.
+LITERAL_KEY_PATTERNS = (
+    re.compile(r'(?<!\w)t\(\s*"([^"]+)"'),
+    re.compile(r'texts\((?:[^"()]|\([^()]*\))*?,\s*"([^"]+)"'),
+    re.compile(r'InvalidAnswer\(\s*"([^"]+)"'),
+    re.compile(r'intro_key\s*=\s*"([^"]+)"'),
+)
+# Keys built with an f-string: t(f"menu.{item}") and the like.
+FSTRING_KEY = re.compile(r'(?<!\w)t\(\s*f"([a-z_.]+)\{')
+
+
+def _po_messages(language: str) -> dict[str, str]:
+    """The raw catalog, empty and fuzzy entries included (`Texts` would drop them)."""
+    path = resources.files("handlers") / "locale" / language / "LC_MESSAGES" / "meedoen.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    messages: dict[str, str] = {}
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        assert not message.fuzzy, f"{language}: {message.id} is marked fuzzy"
+        messages[str(message.id)] = str(message.string)
+    return messages
+
+
+PO = {language: _po_messages(language) for language in LANGUAGES}
+
+
+def _source() -> dict[str, str]:
+    files = sorted(HANDLERS.glob("*.py"))
+    assert len(files) >= 10, files
+    return {path.name: path.read_text(encoding="utf-8") for path in files}
+
+
+def literal_keys() -> set[str]:
+    keys: set[str] = set()
+    for text in _source().values():
+        for pattern in LITERAL_KEY_PATTERNS:
+            keys.update(pattern.findall(text))
+    return keys
+
+
+def fstring_families() -> set[str]:
+    families: set[str] = set()
+    for text in _source().values():
+        families.update(FSTRING_KEY.findall(text))
+    return families
+
+
+def family_keys() -> dict[str, set[str]]:
+    """Every key an f-string family can produce, by its prefix."""
+    steps = [step for step in INTAKE if step.kind is not Kind.SUMMARY]
+    return {
+        "button.edit.": {f"button.edit.{step.name}" for step in steps},
+        "words.": {f"words.{step.name}" for step in steps},
+        "menu.": {f"menu.{item}" for item in MENU_ITEMS},
+        "language.button.": {f"language.button.{code}" for code in LANGUAGES},
+        "language.": {f"language.{code}" for code in LANGUAGES},
+        "command.": {f"command.{command}" for command in COMMANDS},
+    }
+
+
+def flow_keys() -> set[str]:
+    keys = {step.question for step in INTAKE}
+    keys |= {choice.label for step in INTAKE for choice in step.choices}
+    return keys
+
+
+def test_both_catalogs_have_exactly_the_same_keys() -> None:
+    nl, en = set(PO["nl"]), set(PO["en"])
+    assert nl - en == set(), "missing in English"
+    assert en - nl == set(), "missing in Dutch"
+    assert len(nl) > 100
+    assert TEXTS.keys("nl") == TEXTS.keys("en") == frozenset(nl)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_empty_texts(language: str) -> None:
+    empty = sorted(key for key, text in PO[language].items() if not text.strip())
+    assert empty == []
+
+
+def test_the_scan_finds_the_keys_it_should() -> None:
+    """Guard the regexes: they find known keys of each kind, and nothing that is not a key."""
+    keys = literal_keys()
+    assert {"help.text", "welcome.hello", "error.sorry", "name.invalid", "button.stale"} <= keys
+    assert "resume" not in keys and "return_to" not in keys
+    assert len(keys) > 50
+    assert fstring_families() >= {"button.edit.", "words.", "menu.", "language.button."}
+
+
+def test_every_literal_key_in_the_code_exists() -> None:
+    missing = sorted(key for key in literal_keys() if key not in PO[DEFAULT_LANGUAGE])
+    assert missing == []
+
+
+def test_every_fstring_family_is_known_and_complete() -> None:
+    families = family_keys()
+    unknown = fstring_families() - set(families)
+    assert unknown == set(), "a new f-string key family: add it to family_keys()"
+    for family, keys in families.items():
+        assert keys, family
+        missing = sorted(key for key in keys if key not in PO[DEFAULT_LANGUAGE])
+        assert missing == [], family
+
+
+def test_every_flow_key_exists() -> None:
+    missing = sorted(key for key in flow_keys() if key not in PO[DEFAULT_LANGUAGE])
+    assert missing == []
+    assert len(flow_keys()) == len(INTAKE) + sum(len(step.choices) for step in INTAKE)
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_placeholders_are_the_same_in_both_languages() -> None:
+    different = {
+        key: (_placeholders(PO["nl"][key]), _placeholders(PO["en"].get(key, "")))
+        for key in PO["nl"]
+        if _placeholders(PO["nl"][key]) != _placeholders(PO["en"].get(key, ""))
+    }
+    assert different == {}
+    with_values = {key for key in PO["nl"] if _placeholders(PO["nl"][key])}
+    assert {"ack.name", "done.thanks", "welcome.back", "data.consent"} <= with_values
+
+
+def test_placeholders_of_used_keys_format() -> None:
+    values = {"name": "Anna", "name_sep": ", Anna", "count": 3, "limit": 1000, "code": "1000"}
+    values |= {"place": "Almelo", "items": "Koken", "value": "x", "metres": 300}
+    values |= {"channel": "Test", "date": "01-01-2026", "version": "v1"}
+    for language in LANGUAGES:
+        for key, text in PO[language].items():
+            names = _placeholders(text)
+            assert names <= set(values), (language, key, names)
+            assert "{" not in text.format(**{n: values[n] for n in names}), (language, key)
+
+
+def _sentences(text: str) -> list[list[str]]:
+    parts = re.split(r"[.!?\n]+", text)
+    return [words for words in (part.split() for part in parts) if words]
+
+
+def test_dutch_is_plain_language() -> None:
+    """B1: short sentences. No sentence over 25 words, on average under 14."""
+    sentences = [
+        (key, words)
+        for key, text in PO["nl"].items()
+        if not key.startswith("words.")  # synonym lists, never shown
+        for words in _sentences(text)
+    ]
+    assert len(sentences) > 100
+    too_long = [(key, " ".join(words)) for key, words in sentences if len(words) > 25]
+    assert too_long == []
+    average = sum(len(words) for _, words in sentences) / len(sentences)
+    assert average < 14
+
+
+def test_sentence_splitting() -> None:
+    assert _sentences("Een twee. Drie!\nVier vijf zes? ") == [
+        ["Een", "twee"],
+        ["Drie"],
+        ["Vier", "vijf", "zes"],
+    ]
+
+
+def test_flow_diagram_is_up_to_date() -> None:
+    document = (ROOT / "docs" / "flow.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```mermaid\n(.*?)```", document, flags=re.DOTALL)
+    assert blocks == [mermaid()]
+    assert mermaid().startswith("stateDiagram-v2\n")
+    for step in INTAKE:
+        assert f" {step.name} " in mermaid() or f" {step.name}:" in mermaid()
