@@ -15,6 +15,7 @@ from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
 from handlers.i18n import Texts
+from handlers.introductions import job_handlers
 from handlers.taxonomy import Taxonomy
 from storage.db import Database
 from storage.migrate import migrate
@@ -36,8 +37,9 @@ class App:
 def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
     database = Database(settings.database_url)
     texts = Texts.load()
+    taxonomy = Taxonomy.load()
     conversations = Conversations(
-        unit_of_work=database.unit_of_work, texts=texts, taxonomy=Taxonomy.load()
+        unit_of_work=database.unit_of_work, texts=texts, taxonomy=taxonomy, clock=clock
     )
     return App(
         settings=settings,
@@ -45,6 +47,7 @@ def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
         texts=texts,
         conversations=conversations,
         clock=clock,
+        job_handlers=job_handlers(texts, taxonomy),
     )
 
 

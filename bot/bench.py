@@ -50,10 +50,7 @@ from storage.db import Database
 from storage.migrate import migrate
 from storage.models import (
     Base,
-    BlockRow,
-    DismissalRow,
     InitiativeRow,
-    IntroductionRow,
     PersonRow,
     PostcodeRow,
 )
@@ -64,6 +61,9 @@ SHARED_POSTCODES = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "geonames-NL-postcodes.tsv"
 )
 KEPT_ON_RESET = frozenset({"postcodes", "areas"})
+PERSON_MARK = "Bench "  # first names and titles mark the rows that the clean-up may remove
+INITIATIVE_MARK = "Bench initiative "
+FULL_POSTCODE_TABLE = 1_000  # fewer stored postcodes (the demo's few) would crowd the data
 BATCH = 5_000
 WARM_UP = 20
 JITTER_M = 300.0
@@ -146,8 +146,8 @@ def load_postcodes_file(path: Path) -> list[Postcode]:
 
 
 async def _postcodes(database: Database, options: BenchOptions) -> tuple[list[Postcode], str]:
-    """From the postcodes table if it is filled, else from --postcodes FILE, else from the
-    GeoNames file in ../shared/data next to the repository."""
+    """From the postcodes table if it holds a full import, else from --postcodes FILE, else
+    from the GeoNames file in ../shared/data next to the repository (else the few stored)."""
     async with database.engine.connect() as connection:
         rows = await connection.execute(
             select(
@@ -159,11 +159,13 @@ async def _postcodes(database: Database, options: BenchOptions) -> tuple[list[Po
             ).order_by(PostcodeRow.code)
         )
         stored = [Postcode(*row) for row in rows]
-    if stored:
+    if len(stored) >= FULL_POSTCODE_TABLE:
         return stored, "the postcodes table"
     path = options.postcodes_file
     if path is None and SHARED_POSTCODES.exists():
         path = SHARED_POSTCODES
+    if path is None and stored:
+        return stored, f"the postcodes table (only {len(stored)}: the data will be crowded)"
     if path is None:
         raise BenchRefused(
             "no postcodes: fill the postcodes table (import-postcodes) or pass --postcodes FILE"
@@ -219,7 +221,7 @@ class _Generator:
                     "id": first_id + number,
                     "role": "resident",
                     "language": "nl" if rng.random() < 0.85 else "en",
-                    "first_name": f"Bewoner {number + 1}",
+                    "first_name": f"{PERSON_MARK}{number + 1}",
                     "postcode": postcode.code,
                     "area_name": postcode.place,
                     "latitude": latitude,
@@ -249,7 +251,7 @@ class _Generator:
                 {
                     "id": first_id + number,
                     "organisation_id": None,
-                    "title": f"Initiatief {number + 1}",
+                    "title": f"{INITIATIVE_MARK}{number + 1}",
                     "description": "",
                     "offers": rng.sample(self.wish_tags, rng.randint(1, 3)),
                     "needs": rng.sample(self.gift_tags, rng.randint(0, 2)),
@@ -391,32 +393,32 @@ async def _check_or_reset(database: Database, reset: bool, say: Callable[[str], 
 
 
 async def _clean_up(database: Database, people: range, initiatives: range) -> None:
+    """Remove what the benchmark wrote: its ids, and its marks, so that nothing else goes."""
+    person, initiative = _table("people").c, _table("initiatives").c
+    intro, dismissal, block = (_table(t).c for t in ("introductions", "dismissals", "blocks"))
+    ours = (
+        select(person.id)
+        .where(person.id.between(people.start, people.stop - 1))
+        .where(person.first_name.startswith(PERSON_MARK))
+    )
+    our_initiatives = (
+        select(initiative.id)
+        .where(initiative.id.between(initiatives.start, initiatives.stop - 1))
+        .where(initiative.title.startswith(INITIATIVE_MARK))
+    )
     async with database.engine.begin() as connection:
-        for column in (IntroductionRow.requester_id, IntroductionRow.neighbour_id):
-            await connection.execute(
-                delete(IntroductionRow).where(column.between(people.start, people.stop - 1))
-            )
+        for condition in (
+            intro.requester_id.in_(ours),
+            intro.neighbour_id.in_(ours),
+            intro.initiative_id.in_(our_initiatives),
+        ):
+            await connection.execute(delete(_table("introductions")).where(condition))
+        await connection.execute(delete(_table("dismissals")).where(dismissal.person_id.in_(ours)))
+        await connection.execute(delete(_table("blocks")).where(block.person_id.in_(ours)))
         await connection.execute(
-            delete(IntroductionRow).where(
-                IntroductionRow.initiative_id.between(initiatives.start, initiatives.stop - 1)
-            )
+            delete(_table("initiatives")).where(initiative.id.in_(our_initiatives))
         )
-        await connection.execute(
-            delete(DismissalRow).where(
-                DismissalRow.person_id.between(people.start, people.stop - 1)
-            )
-        )
-        await connection.execute(
-            delete(BlockRow).where(BlockRow.person_id.between(people.start, people.stop - 1))
-        )
-        await connection.execute(
-            delete(InitiativeRow).where(
-                InitiativeRow.id.between(initiatives.start, initiatives.stop - 1)
-            )
-        )
-        await connection.execute(
-            delete(PersonRow).where(PersonRow.id.between(people.start, people.stop - 1))
-        )
+        await connection.execute(delete(_table("people")).where(person.id.in_(ours)))
 
 
 async def _advance_sequences(database: Database) -> None:
@@ -451,9 +453,13 @@ async def _load_people(database: Database, ids: Sequence[int]) -> list[Person]:
 
 
 async def _measure_indexed(
-    database: Database, people: Sequence[Person], now: datetime, limit: int
+    database: Database,
+    people: Sequence[Person],
+    warm_up: Sequence[Person],
+    now: datetime,
+    limit: int,
 ) -> tuple[Timings, dict[int, list[tuple[str, int]]]]:
-    for person in people[:WARM_UP]:
+    for person in warm_up:
         async with database.unit_of_work() as store:
             await find_suggestions(store, person, now=now, limit=limit)
     samples = []
@@ -563,13 +569,17 @@ async def run_matching_bench(
             say(f"setup (generate, bulk insert, ANALYZE): {result.setup_s:.1f} s")
 
             picker = random.Random(options.seed + 1)
-            asked = picker.sample(list(people_ids), min(options.requests, options.residents))
-            people = await _load_people(database, asked)
-            result.indexed, indexed = await _measure_indexed(database, people, now, options.limit)
+            wanted = min(options.requests + WARM_UP, options.residents)
+            asked = picker.sample(list(people_ids), wanted)
+            people = await _load_people(database, asked[: options.requests])
+            warm_up = await _load_people(database, asked[options.requests :] or asked[:WARM_UP])
+            result.indexed, indexed = await _measure_indexed(
+                database, people, warm_up, now, options.limit
+            )
             served = sum(1 for keys in indexed.values() if keys)
             say(
                 f"indexed (find_suggestions, one unit of work each, {len(people)} requests "
-                f"after {min(WARM_UP, len(people))} warm-up): {result.indexed.line()}; "
+                f"after {len(warm_up)} warm-up requests): {result.indexed.line()}; "
                 f"{served} of {len(people)} got a suggestion"
             )
             sample = people[: options.naive_requests]
@@ -583,6 +593,13 @@ async def run_matching_bench(
                 f"same suggestions on both paths: {result.same_results} of {result.compared}; "
                 f"speedup_vs_scan = naive p50 / indexed p50 = {result.speedup:.1f}"
             )
+            async with database.engine.connect() as connection:
+                held = await _count(connection, _table("people"))
+            if held != len(residents):
+                say(
+                    f"WARNING: the database held {held} people at the end instead of "
+                    f"{len(residents)}; something else changed it during the run"
+                )
         finally:
             if options.keep:
                 await _advance_sequences(database)

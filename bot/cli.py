@@ -21,7 +21,12 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.terminal import chat
 
     async with open_app(settings) as app:
-        await chat(app.conversations, name=args.as_name, language=args.lang)
+        await chat(
+            app.conversations,
+            name=args.as_name,
+            language=args.lang,
+            unit_of_work=app.database.unit_of_work,
+        )
     return 0
 
 
@@ -54,7 +59,8 @@ async def cmd_import_postcodes(args: argparse.Namespace, settings: Settings) -> 
     """Import 4-digit postcode centroids from a GeoNames file (NL.txt format)."""
     from bot.postcodes import read_geonames
 
-    postcodes = read_geonames(Path(args.file).read_text(encoding="utf-8").splitlines())
+    content = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8")
+    postcodes = read_geonames(content.splitlines())
     async with open_app(settings) as app, app.database.unit_of_work() as store:
         count = await store.save_postcodes(postcodes)
     print(f"Imported {count} postcodes. Data: GeoNames (geonames.org), CC BY 4.0.")
@@ -222,6 +228,34 @@ def parser() -> argparse.ArgumentParser:
     approve.add_argument("id", type=int, help="initiative id (see list-initiatives)")
     archive = add("archive-initiative", cmd_archive_initiative)
     archive.add_argument("id", type=int, help="initiative id (see list-initiatives)")
+
+    bench = sub.add_parser("bench", help="measure performance", description="Benchmarks.")
+    benches = bench.add_subparsers(dest="bench", required=True)
+    matching = benches.add_parser(
+        "matching",
+        help="time suggestions on synthetic data",
+        description=cmd_bench_matching.__doc__,
+    )
+    matching.set_defaults(handler=cmd_bench_matching)
+    matching.add_argument("--residents", type=int, default=100_000, help="default 100000")
+    matching.add_argument("--initiatives", type=int, default=10_000, help="default 10000")
+    matching.add_argument(
+        "--requests", type=int, default=1_000, help="timed suggestion requests (default 1000)"
+    )
+    matching.add_argument(
+        "--naive-requests", type=int, default=50, help="requests for the naive scan (default 50)"
+    )
+    matching.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    matching.add_argument(
+        "--database-url",
+        dest="bench_database_url",
+        help="database to use (default: a fresh SQLite file data/bench.db)",
+    )
+    matching.add_argument("--postcodes", help="GeoNames postal code file, if the table is empty")
+    matching.add_argument(
+        "--reset", action="store_true", help="empty a database that holds data first"
+    )
+    matching.add_argument("--keep", action="store_true", help="leave the benchmark data behind")
     return main
 
 

@@ -112,8 +112,11 @@ class OutboxDelivery:
                         continue  # probably more waiting
                 except Exception:
                     log.exception("outbox delivery on %s failed", self.channel)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that arrives just as the event is set.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                    async with asyncio.timeout(interval):
+                        await self._wake.wait()
         finally:
             log.info("outbox delivery on %s stopped", self.channel)
 

@@ -60,7 +60,7 @@ async def run_bot(app: App) -> int:
         delivery = OutboxDelivery(
             app.database.unit_of_work, TELEGRAM, channel.send_to, clock=app.clock
         )
-        channel.on_handled = delivery.wake
+        app.conversations.on_outbox(delivery.wake)
         scheduler = build_scheduler(app, on_fired=delivery.wake)
         async with background(
             scheduler=scheduler.run_forever(), outbox_telegram=delivery.run_forever()

@@ -4,7 +4,8 @@ Each `Step` is one question: what kind of answer it takes, which profile field t
 fills, and its fixed choices (with the words that select them in free text). Steps follow
 each other in the order of `INTAKE`; "back" goes to the previous one; every step can be
 skipped; after `summary` confirms, the person is `done`. A change requested from the summary
-answers one step and returns to the summary. `docs/flow.md` holds the diagram generated
+answers one step and returns to the summary. Organisers describe an initiative through
+`INITIATIVE` in the same way. `docs/flow.md` holds the diagram generated
 from this declaration (`python -m bot flow-diagram`); a test keeps it true.
 """
 
@@ -49,6 +50,9 @@ class Step:
     tag_kind: str | None = None  # MULTI over the taxonomy's "gift" or "wish" tags
     featured: tuple[str, ...] = ()  # tags shown as buttons first; "more" shows them all
     columns: int = 1
+    text: str = "name"  # TEXT steps: "name" (a first name) or "free" (a short text)
+    required: bool = False  # no "skip" (an initiative needs a name)
+    max_length: int = 40
 
 
 TIMES = (
@@ -125,36 +129,121 @@ INTAKE: tuple[Step, ...] = (
     Step("summary", Kind.SUMMARY, "ask.summary"),
 )
 
-DONE = "done"  # the intake is confirmed; what follows is the everyday menu
-FIRST_STEP = INTAKE[0].name
-STEPS = {step.name: step for step in INTAKE}
+COST = (
+    Choice("free", "choice.cost.free", ("gratis", "free", "niks", "nothing"), True),
+    Choice("fee", "choice.cost.fee", ("bijdrage", "betalen", "kosten", "fee", "paid"), False),
+)
+ACCESS = (
+    Choice("yes", "choice.access.yes", ("ja", "rolstoel", "toegankelijk", "yes"), True),
+    Choice("no", "choice.access.no", ("nee", "niet", "trap", "no"), False),
+)
+CAPACITY = (
+    Choice("2", "choice.capacity.2", ("een of twee", "twee", "two"), 2),
+    Choice("5", "choice.capacity.5", ("vijf", "five", "een paar"), 5),
+    Choice("10", "choice.capacity.10", ("tien", "ten"), 10),
+    Choice("20", "choice.capacity.20", ("twintig", "veel", "many", "twenty"), 20),
+)
+
+# An organiser describes their initiative in the same way, one question at a time.
+# The answers are kept as a draft in the conversation until the organiser confirms.
+INITIATIVE: tuple[Step, ...] = (
+    Step(
+        "label",
+        Kind.TEXT,
+        "ask.label",
+        field="title",
+        text="free",
+        max_length=80,
+        required=True,
+    ),
+    Step(
+        "description",
+        Kind.TEXT,
+        "ask.description",
+        field="description",
+        text="free",
+        max_length=400,
+    ),
+    Step(
+        "offers",
+        Kind.MULTI,
+        "ask.offers",
+        field="offers",
+        tag_kind="wish",
+        featured=FEATURED_WISHES,
+        columns=2,
+    ),
+    Step(
+        "needs",
+        Kind.MULTI,
+        "ask.needs",
+        field="needs",
+        tag_kind="gift",
+        featured=FEATURED_GIFTS,
+        columns=2,
+    ),
+    Step("venue", Kind.PLACE, "ask.venue", field="postcode"),
+    Step("schedule", Kind.MULTI, "ask.schedule", field="times", choices=TIMES, columns=2),
+    Step("cost", Kind.SINGLE, "ask.cost", field="free", choices=COST),
+    Step("access", Kind.SINGLE, "ask.access", field="wheelchair", choices=ACCESS),
+    Step("capacity", Kind.SINGLE, "ask.capacity", field="capacity", choices=CAPACITY),
+    Step("review", Kind.SUMMARY, "ask.review"),
+)
+
+DONE = "done"  # a flow is finished; what follows is the everyday menu
 
 
-def next_step(name: str) -> str:
-    names = [step.name for step in INTAKE]
-    index = names.index(name)
-    return names[index + 1] if index + 1 < len(names) else DONE
+@dataclass(frozen=True)
+class Flow:
+    """A sequence of steps filling one subject: the person's profile, or a draft."""
+
+    name: str
+    steps: tuple[Step, ...]
+    subject: str  # "person" or "draft"
+
+    @property
+    def first(self) -> str:
+        return self.steps[0].name
+
+    @property
+    def summary(self) -> str:
+        return self.steps[-1].name
+
+    def next_step(self, name: str) -> str:
+        names = [step.name for step in self.steps]
+        index = names.index(name)
+        return names[index + 1] if index + 1 < len(names) else DONE
+
+    def previous_step(self, name: str) -> str | None:
+        names = [step.name for step in self.steps]
+        index = names.index(name)
+        return names[index - 1] if index > 0 else None
 
 
-def previous_step(name: str) -> str | None:
-    names = [step.name for step in INTAKE]
-    if name == DONE:
-        return names[-1]
-    index = names.index(name)
-    return names[index - 1] if index > 0 else None
+INTAKE_FLOW = Flow("intake", INTAKE, subject="person")
+INITIATIVE_FLOW = Flow("initiative", INITIATIVE, subject="draft")
+FLOWS = {flow.name: flow for flow in (INTAKE_FLOW, INITIATIVE_FLOW)}
+STEPS = {step.name: step for flow in FLOWS.values() for step in flow.steps}
+FLOW_OF = {step.name: flow for flow in FLOWS.values() for step in flow.steps}
+FIRST_STEP = INTAKE_FLOW.first
 
 
 def mermaid() -> str:
-    """The intake as a Mermaid state diagram, generated from `INTAKE`."""
+    """The flows as one Mermaid state diagram, generated from their declarations."""
     lines = ["stateDiagram-v2", "    [*] --> consent", "    consent --> [*]: no, nothing stored"]
-    lines.append(f"    consent --> {FIRST_STEP}: yes")
-    for step in INTAKE[:-1]:
-        target = next_step(step.name)
-        lines.append(f"    {step.name} --> {target}: {step.kind.value} answer or skip")
-    for step in INTAKE[:-1]:
-        lines.append(f"    summary --> {step.name}: change")
-    lines.append(f"    summary --> {DONE}: confirm")
-    lines.append(f"    {DONE} --> summary: change something")
+    lines.append(f"    consent --> {INTAKE_FLOW.first}: yes")
+    lines.append(f"    consent --> {DONE}: yes, with an organiser's invite code")
+    for flow in FLOWS.values():
+        summary = flow.summary
+        for step in flow.steps[:-1]:
+            target = flow.next_step(step.name)
+            lines.append(f"    {step.name} --> {target}: {step.kind.value} answer or skip")
+        for step in flow.steps[:-1]:
+            lines.append(f"    {summary} --> {step.name}: change")
+        lines.append(f"    {summary} --> {DONE}: confirm")
+    lines.append(f"    {DONE} --> {INTAKE_FLOW.summary}: change my answers")
+    lines.append(f"    {DONE} --> {INITIATIVE_FLOW.first}: organiser, new initiative")
+    lines.append(f"    {DONE} --> {INITIATIVE_FLOW.summary}: organiser, edit an initiative")
     lines.append("    note right of consent: help, back, stop, my data, forget me and language")
     lines.append("    note right of consent: work at every step")
     return "\n".join(lines) + "\n"

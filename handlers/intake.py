@@ -1,14 +1,17 @@
-"""Asking the intake's questions and reading the answers, step by step (see `flow.py`)."""
+"""Asking a flow's questions and reading the answers, step by step (see `flow.py`).
+
+The same engine runs the resident's intake (it fills the person's profile) and an
+organiser's description of an initiative (it fills a draft kept in the conversation).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from handlers.errors import InvalidAnswer
-from handlers.flow import DONE, STEPS, Choice, Kind, Step, next_step
+from handlers.flow import DONE, FLOW_OF, STEPS, Choice, Flow, Kind, Step
 from handlers.ideas import show_ideas
 from handlers.menu import show_menu
 from handlers.messages import Location, Option
+from handlers.organiser import save_draft
 from handlers.reading import (
     Command,
     fold,
@@ -17,6 +20,7 @@ from handlers.reading import (
     read_distance_m,
     read_name,
     read_postcode,
+    read_short_text,
     read_yes_no,
 )
 from handlers.turn import Turn
@@ -27,6 +31,26 @@ SKIP_KEY = "skip"
 DONE_KEY = "done"
 MORE_KEY = "more"
 
+
+def flow_of(turn: Turn) -> Flow:
+    return FLOW_OF[turn.state.step]
+
+
+def _value(turn: Turn, field: str) -> object:
+    """What the flow's subject holds for a field: the person's profile, or the draft."""
+    if flow_of(turn).subject == "person":
+        return getattr(turn.person, field, None)
+    return dict(turn.state.context.get("draft", {})).get(field)
+
+
+async def _store(turn: Turn, **changes: object) -> None:
+    if flow_of(turn).subject == "person":
+        await turn.update(**changes)
+        return
+    draft = dict(turn.state.context.get("draft", {}))
+    draft.update({k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()})
+    turn.set_context(draft=draft)
+
 # -- asking ------------------------------------------------------------------------------
 
 
@@ -35,7 +59,7 @@ async def ask(turn: Turn, *, edit: bool = False, intro: str | None = None) -> No
     step = STEPS[turn.state.step]
     text = turn.t(step.question)
     if step.kind is Kind.SUMMARY:
-        text = summary_text(turn) + "\n\n" + text
+        text = summary_text(turn, flow_of(turn)) + "\n\n" + text
     if intro:
         text = intro + "\n\n" + text
     options = await question_options(turn, step)
@@ -49,8 +73,9 @@ async def ask(turn: Turn, *, edit: bool = False, intro: str | None = None) -> No
 async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
     """The buttons of a step, in the order numbers refer to them."""
     options: list[Option] = []
-    if step.kind is Kind.TEXT and turn.msg.first_name and read_name(turn.msg.first_name):
-        options.append(turn.option("name:platform", f"👤 {read_name(turn.msg.first_name)}"))
+    name = read_name(turn.msg.first_name or "")
+    if step.kind is Kind.TEXT and step.text == "name" and name:
+        options.append(turn.option("name:platform", f"👤 {name}"))
     elif step.kind is Kind.PLACE:
         areas = await turn.store.list_areas()
         options += [turn.option(f"area:{a.slug}", f"📍 {a.name}") for a in areas[:8]]
@@ -71,9 +96,11 @@ async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
         options.append(turn.option("confirm", turn.t("button.confirm")))
         options += [
             turn.option(f"edit:{s.name}", turn.t(f"button.edit.{s.name}"))
-            for s in STEPS.values()
+            for s in flow_of(turn).steps
             if s.kind is not Kind.SUMMARY
         ]
+        return tuple(options)
+    if step.required:
         return tuple(options)
     return (*options, turn.option(SKIP_KEY, turn.t("button.skip")))
 
@@ -85,39 +112,47 @@ def _multi_items(turn: Turn, step: Step) -> list[tuple[str, str]]:
 
 
 def _selected(turn: Turn, step: Step) -> tuple[str, ...]:
-    value = getattr(turn.person, step.field or "", ())
-    return tuple(value or ())
+    value = _value(turn, step.field or "")
+    return tuple(value) if isinstance(value, list | tuple) else ()
 
 
-def summary_text(turn: Turn) -> str:
-    p = turn.person
+def summary_text(turn: Turn, flow: Flow) -> str:
+    """What the flow's subject holds, one line per question."""
     nothing = turn.t("summary.nothing")
-
-    def labels(step_name: str, keys: Sequence[str]) -> str:
-        items = dict(_multi_items(turn, STEPS[step_name]))
-        return ", ".join(items.get(k, k) for k in keys) or nothing
-
-    def single(step_name: str, value: object) -> str:
-        for choice in STEPS[step_name].choices:
-            if choice.stored == value:
-                return turn.t(choice.label)
-        if step_name == "distance" and isinstance(value, int):
-            return turn.t("summary.distance_m", metres=value)
-        return nothing
-
-    place = f"{p.area_name} ({p.postcode})" if p.postcode else (p.area_name or nothing)
-    lines = [
-        turn.t("summary.title"),
-        turn.t("summary.name", value=p.first_name or nothing),
-        turn.t("summary.place", value=place),
-        turn.t("summary.gifts", value=labels("gifts", p.gifts)),
-        turn.t("summary.wishes", value=labels("wishes", p.wishes)),
-        turn.t("summary.times", value=labels("times", p.times)),
-        turn.t("summary.distance", value=single("distance", p.max_distance_m)),
-        turn.t("summary.group", value=single("group", p.group_pref)),
-        turn.t("summary.free", value=single("free", p.free_only)),
-    ]
+    lines = [turn.t("summary.title")]
+    subject = _subject_values(turn, flow)
+    for step in flow.steps:
+        if step.kind is Kind.SUMMARY:
+            continue
+        value = subject.get(step.field or "")
+        if step.kind is Kind.PLACE:
+            area, code = subject.get("area_name"), value
+            shown = f"{area} ({code})" if code else str(area or nothing)
+        elif step.kind is Kind.MULTI:
+            items = dict(_multi_items(turn, step))
+            keys = value if isinstance(value, list | tuple) else ()
+            shown = ", ".join(items.get(str(k), str(k)) for k in keys) or nothing
+        elif step.kind is Kind.SINGLE:
+            shown = _single_label(turn, step, value) or nothing
+        else:
+            shown = str(value) if value else nothing
+        lines.append(turn.t(f"summary.{step.name}", value=shown))
     return "\n".join(lines)
+
+
+def _subject_values(turn: Turn, flow: Flow) -> dict[str, object]:
+    if flow.subject == "person":
+        return {name: getattr(turn.person, name) for name in vars(turn.person)}
+    return dict(turn.state.context.get("draft", {}))
+
+
+def _single_label(turn: Turn, step: Step, value: object) -> str | None:
+    for choice in step.choices:
+        if choice.stored == value:
+            return turn.t(choice.label)
+    if step.name == "distance" and isinstance(value, int):
+        return turn.t("summary.distance_m", metres=value)
+    return None
 
 
 # -- moving on ---------------------------------------------------------------------------
@@ -125,19 +160,25 @@ def summary_text(turn: Turn) -> str:
 
 async def advance(turn: Turn, *, ack: str | None = None) -> None:
     """The current question is answered: go to the next one (or back to the summary)."""
-    if turn.state.context.get("return_to") == "summary":
+    flow = flow_of(turn)
+    if turn.state.context.get("return_to") == flow.summary:
         turn.drop_context("return_to")
-        turn.goto("summary")
+        turn.goto(flow.summary)
     else:
-        turn.goto(next_step(turn.state.step))
+        turn.goto(flow.next_step(turn.state.step))
     if turn.state.step == DONE:
-        await finish(turn)
+        await finish(turn, flow)
         return
     await ask(turn, intro=ack)
 
 
-async def finish(turn: Turn) -> None:
-    """The summary is confirmed: thank the person and show what they can do now."""
+async def finish(turn: Turn, flow: Flow) -> None:
+    """The summary is confirmed: save what was noted and show what can be done now."""
+    if turn.state.step != DONE:
+        turn.goto(DONE)
+    if flow.subject == "draft":
+        await save_draft(turn)
+        return
     await turn.update(intake_done_at=turn.person.intake_done_at or turn.now)
     turn.say(turn.t("done.thanks", name_sep=turn.name_sep))
     await show_ideas(turn)
@@ -150,14 +191,16 @@ async def finish(turn: Turn) -> None:
 async def answer_choice(turn: Turn, key: str) -> None:
     """A button of the current question was tapped (already checked to be current)."""
     step = STEPS[turn.state.step]
+    if key == SKIP_KEY and step.required:
+        raise InvalidAnswer("answer.required")
     if key == SKIP_KEY and step.kind is not Kind.SUMMARY:
         await advance(turn, ack=turn.t("ack.skipped"))
         return
-    if step.kind is Kind.TEXT and key == "name:platform":
+    if step.kind is Kind.TEXT and step.text == "name" and key == "name:platform":
         name = read_name(turn.msg.first_name or "")
         if name is None:
             raise InvalidAnswer("name.invalid")
-        await turn.update(first_name=name)
+        await _store(turn, **{step.field or "": name})
         await advance(turn, ack=turn.t("ack.name", name=name))
     elif step.kind is Kind.PLACE and key.startswith("area:"):
         areas = {a.slug: a for a in await turn.store.list_areas()}
@@ -176,8 +219,7 @@ async def answer_choice(turn: Turn, key: str) -> None:
             raise InvalidAnswer("button.unknown")
         await _set_single(turn, step, choice)
     elif step.kind is Kind.SUMMARY and key == "confirm":
-        turn.goto(DONE)
-        await finish(turn)
+        await finish(turn, flow_of(turn))
     elif step.kind is Kind.SUMMARY and key.startswith("edit:"):
         await edit(turn, key.removeprefix("edit:"))
     else:
@@ -186,9 +228,12 @@ async def answer_choice(turn: Turn, key: str) -> None:
 
 async def edit(turn: Turn, step_name: str) -> None:
     """Change one item from the summary: ask that question, then come back."""
-    if step_name not in STEPS or STEPS[step_name].kind is Kind.SUMMARY:
+    flow = flow_of(turn)
+    if step_name not in STEPS or FLOW_OF[step_name] is not flow:
         raise InvalidAnswer("button.unknown")
-    turn.goto(step_name, return_to="summary")
+    if STEPS[step_name].kind is Kind.SUMMARY:
+        raise InvalidAnswer("button.unknown")
+    turn.goto(step_name, return_to=flow.summary)
     await ask(turn)
 
 
@@ -203,22 +248,23 @@ async def _toggle(turn: Turn, step: Step, key: str) -> None:
         raise InvalidAnswer("button.unknown")
     choice = next((c for c in step.choices if c.key == item), None)
     if choice is not None and choice.finishes:
-        await turn.update(**{field: (item,)})
+        await _store(turn, **{field: (item,)})
         await advance(turn, ack=turn.t("ack.noted"))
         return
     selected = [k for k in _selected(turn, step) if k in valid and k != "any"]
     selected = [k for k in selected if k != item] if item in selected else [*selected, item]
-    await turn.update(**{field: tuple(selected)})
+    await _store(turn, **{field: tuple(selected)})
     await ask(turn, edit=True)
 
 
 async def _set_single(turn: Turn, step: Step, choice: Choice) -> None:
-    await turn.update(**{step.field or "": choice.stored})
+    await _store(turn, **{step.field or "": choice.stored})
     await advance(turn, ack=turn.t("ack.noted"))
 
 
 async def _set_area(turn: Turn, area: Area) -> None:
-    await turn.update(
+    await _store(
+        turn,
         postcode=area.postcode,
         area_name=area.name,
         latitude=area.latitude,
@@ -238,7 +284,8 @@ async def answer_location(turn: Turn, location: Location) -> None:
     if postcode is None:
         raise InvalidAnswer("location.too_far")
     # Keep the location rounded to about 100 m: enough to find what is near.
-    await turn.update(
+    await _store(
+        turn,
         postcode=postcode.code,
         area_name=postcode.place,
         latitude=round(location.latitude, 3),
@@ -251,12 +298,18 @@ async def answer_location(turn: Turn, location: Location) -> None:
 async def answer_text(turn: Turn, text: str) -> None:
     """Free text for the current question."""
     step = STEPS[turn.state.step]
-    if step.kind is Kind.TEXT:
+    if step.kind is Kind.TEXT and step.text == "name":
         name = read_name(text)
         if name is None:
             raise InvalidAnswer("name.invalid")
-        await turn.update(first_name=name)
+        await _store(turn, **{step.field or "": name})
         await advance(turn, ack=turn.t("ack.name", name=name))
+    elif step.kind is Kind.TEXT:
+        written = read_short_text(text, step.max_length)
+        if written is None:
+            raise InvalidAnswer("text.field_invalid", limit=step.max_length)
+        await _store(turn, **{step.field or "": written})
+        await advance(turn, ack=turn.t("ack.noted"))
     elif step.kind is Kind.PLACE:
         await _answer_place_text(turn, text)
     elif step.kind is Kind.MULTI:
@@ -273,7 +326,8 @@ async def _answer_place_text(turn: Turn, text: str) -> None:
         postcode = await turn.store.get_postcode(code)
         if postcode is None:
             raise InvalidAnswer("place.unknown_postcode", code=code)
-        await turn.update(
+        await _store(
+            turn,
             postcode=postcode.code,
             area_name=postcode.place,
             latitude=postcode.latitude,
@@ -300,12 +354,15 @@ async def _answer_multi_text(turn: Turn, step: Step, text: str) -> None:
         found = [c.key for c in read_choices(text, step.choices, labels)]
         if "any" in found:
             found = ["any"]
+    if not found and _selected(turn, step) and read_yes_no(text) is True:
+        await advance(turn, ack=turn.t("ack.noted"))  # "ja" after ticking: that's it
+        return
     if not found:
         raise InvalidAnswer("multi.not_understood")
     merged = list(dict.fromkeys([*_selected(turn, step), *found]))
     if "any" in found:
         merged = ["any"]
-    await turn.update(**{field: tuple(merged)})
+    await _store(turn, **{field: tuple(merged)})
     names = dict(_multi_items(turn, step))
     noted = ", ".join(names.get(k, k) for k in found)
     await advance(turn, ack=turn.t("ack.noted_items", items=noted))
@@ -315,14 +372,14 @@ async def _answer_single_text(turn: Turn, step: Step, text: str) -> None:
     if step.name == "distance":
         metres = read_distance_m(text)
         if metres is not None:
-            await turn.update(max_distance_m=metres)
+            await _store(turn, max_distance_m=metres)
             await advance(turn, ack=turn.t("ack.noted"))
             return
-    if step.name == "free":
-        yes_no = read_yes_no(text)
-        if yes_no is not None:
-            await _set_single(turn, step, step.choices[0 if yes_no else 1])
-            return
+    yes_no = read_yes_no(text)
+    by_truth = {c.stored: c for c in step.choices if isinstance(c.stored, bool)}
+    if yes_no is not None and yes_no in by_truth:  # "ja" to a yes/no question
+        await _set_single(turn, step, by_truth[yes_no])
+        return
     labels = [turn.t(c.label) for c in step.choices]
     found = read_choices(text, step.choices, labels)
     if len(found) != 1:
@@ -331,16 +388,17 @@ async def _answer_single_text(turn: Turn, step: Step, text: str) -> None:
 
 
 async def _answer_summary_text(turn: Turn, text: str) -> None:
+    flow = flow_of(turn)
     yes_no = read_yes_no(text)
     if yes_no is True:
-        turn.goto(DONE)
-        await finish(turn)
+        await finish(turn, flow)
         return
     if yes_no is False or read_command(text) is Command.CHANGE:
-        turn.say(turn.t("summary.what_to_change"), await question_options(turn, STEPS["summary"]))
+        options = await question_options(turn, STEPS[flow.summary])
+        turn.say(turn.t("summary.what_to_change"), options)
         return
     folded = fold(text)
-    for step in STEPS.values():
+    for step in flow.steps:
         if step.kind is not Kind.SUMMARY and any(
             w in folded.split() for w in turn.t(f"words.{step.name}").split(",")
         ):

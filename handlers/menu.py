@@ -5,12 +5,16 @@ from __future__ import annotations
 from handlers.messages import Option
 from handlers.turn import Turn
 
-MENU_ITEMS = ("ideas", "change", "data", "help")
-ORGANISER_ITEMS = ("requests", "data", "help")
+MENU_ITEMS: tuple[str, ...] = ("ideas", "change", "data", "help")
+ORGANISER_ITEMS: tuple[str, ...] = ("requests", "new", "mine", "data", "help")
 
 
 def menu_options(turn: Turn) -> tuple[Option, ...]:
-    items = ORGANISER_ITEMS if turn.person.role == "organiser" else MENU_ITEMS
+    items = MENU_ITEMS
+    if turn.person.role == "organiser":
+        items = ORGANISER_ITEMS
+        if turn.person.intake_done_at is not None:  # an organiser can be a resident too
+            items = (*ORGANISER_ITEMS[:3], "ideas", *ORGANISER_ITEMS[3:])
     return tuple(turn.option(f"menu:{item}", turn.t(f"menu.{item}")) for item in items)
 
 

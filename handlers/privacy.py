@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.flow import INTAKE_FLOW
 from handlers.intake import summary_text
 from handlers.messages import Option
 from handlers.turn import Turn
@@ -14,7 +15,7 @@ async def my_data_text(turn: Turn) -> str:
     export = await turn.store.export_person(turn.person.id)
     if export is None:
         return turn.t("data.nothing")
-    lines = [turn.t("data.title"), "", summary_text(turn), ""]
+    lines = [turn.t("data.title"), "", summary_text(turn, INTAKE_FLOW), ""]
     lines.append(turn.t("data.language", value=turn.t(f"language.{export.person.language}")))
     for identity in export.identities:
         lines.append(turn.t("data.channel", channel=identity.channel.capitalize()))
@@ -27,7 +28,7 @@ async def my_data_text(turn: Turn) -> str:
             )
         )
     lines.append(turn.t("data.messages", count=export.message_count))
-    if export.person.latitude is not None and turn.person.area_name:
+    if export.person.latitude is not None:
         lines.append(turn.t("data.location"))
     lines += ["", turn.t("data.rights")]
     return "\n".join(lines)

@@ -200,6 +200,8 @@ def read_name(text: str) -> str | None:
         return None
     if not all(c.isalpha() or c in " -'." for c in cleaned):
         return None
+    if read_yes_no(cleaned) is not None:  # "ja" or "nee" to "what may I call you?"
+        return None
     words = cleaned.split()
     if len(words) > 4:
         return None
@@ -227,3 +229,11 @@ def read_distance_m(text: str) -> int | None:
     number = float(match.group(1).replace(",", "."))
     metres = number * 1000 if match.group(2).startswith("k") else number
     return int(min(max(metres, 100), 50_000))
+
+
+def read_short_text(text: str, max_length: int) -> str | None:
+    """A short free text (a title, a description): cleaned; None if empty or too long."""
+    cleaned = clean(text)
+    if len(cleaned) < 2 or len(cleaned) > max_length or not has_words(cleaned):
+        return None
+    return cleaned

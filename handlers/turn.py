@@ -6,11 +6,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from handlers.flow import FLOW_OF
 from handlers.i18n import Texts
 from handlers.messages import Inbound, Option, Reply
 from handlers.taxonomy import Taxonomy
 from storage.records import ConversationState, Person
 from storage.store import Store
+
+STICKY = ("return_to", "draft", "initiative_id")
 
 
 @dataclass
@@ -53,10 +56,15 @@ class Turn:
         self.person = await self.store.update_person(self.person.id, changes)
 
     def goto(self, step: str, **context: Any) -> None:
-        """Move to another step; buttons of the previous question become stale."""
-        kept = {k: v for k, v in self.state.context.items() if k == "return_to"}
+        """Move to another step; buttons of the previous question become stale.
+
+        What a flow is building up (a draft, where to return to) travels along."""
+        kept = {k: v for k, v in self.state.context.items() if k in STICKY}
         kept.update(context)
-        self.state = replace(self.state, step=step, turn=self.state.turn + 1, context=kept)
+        flow = FLOW_OF[step].name if step in FLOW_OF else self.state.flow
+        self.state = replace(
+            self.state, flow=flow, step=step, turn=self.state.turn + 1, context=kept
+        )
 
     def resume(self, step: str) -> None:
         """Leave a side question and go back to `step`; its question is asked at the end."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from handlers.i18n import LANGUAGES, Texts, pick_language
 from handlers.messages import Inbound, Option, Reply
+from handlers.organiser import read_invite
 from handlers.reading import Command, clean, fold, read_command, read_yes_no
 
 STRANGER_TURN = "0"
@@ -22,17 +23,21 @@ class StrangerAnswer:
 
     consent_language: str | None
     replies: tuple[Reply, ...] = ()
+    invite: str | None = None  # an organiser's invite code, carried through the buttons
 
 
-def welcome(texts: Texts, language: str, *, intro_key: str | None = None) -> tuple[Reply, ...]:
+def welcome(
+    texts: Texts, language: str, *, intro_key: str | None = None, invite: str | None = None
+) -> tuple[Reply, ...]:
     other = "en" if language == "nl" else "nl"
     hello = texts(language, "welcome.hello")
     if intro_key:
         hello = texts(language, intro_key) + "\n\n" + hello
+    code = f":{invite}" if invite else ""
     options = (
-        Option(f"{STRANGER_TURN}:yes:{language}", texts(language, "button.consent_yes")),
+        Option(f"{STRANGER_TURN}:yes:{language}{code}", texts(language, "button.consent_yes")),
         Option(f"{STRANGER_TURN}:no:{language}", texts(language, "button.consent_no")),
-        Option(f"{STRANGER_TURN}:lang:{other}", texts(other, "button.switch_language")),
+        Option(f"{STRANGER_TURN}:lang:{other}{code}", texts(other, "button.switch_language")),
     )
     return (Reply(hello), Reply(texts(language, "welcome.consent"), options))
 
@@ -42,20 +47,27 @@ def read_stranger(texts: Texts, msg: Inbound) -> StrangerAnswer:
     language = pick_language(msg.language_code)
     if msg.choice is not None:
         turn, _, rest = msg.choice.partition(":")
-        action, _, chosen = rest.partition(":")
+        action, _, rest = rest.partition(":")
+        chosen, _, carried = rest.partition(":")
+        code = read_invite(f"code {carried}") if carried else None
         if turn != STRANGER_TURN or chosen not in LANGUAGES:
             return StrangerAnswer(None, welcome(texts, language, intro_key="button.stale"))
         if action == "yes":
-            return StrangerAnswer(chosen)
+            return StrangerAnswer(chosen, invite=code)
         if action == "no":
             return StrangerAnswer(None, (Reply(texts(chosen, "consent.declined")),))
         if action == "lang":
-            return StrangerAnswer(None, welcome(texts, chosen))
+            return StrangerAnswer(None, welcome(texts, chosen, invite=code))
         return StrangerAnswer(None, welcome(texts, language, intro_key="button.stale"))
     text = clean(msg.text)
     if not text:
         key = "media.before_consent" if msg.media or msg.location else None
         return StrangerAnswer(None, welcome(texts, language, intro_key=key))
+    code = read_invite(text)
+    if code is not None:
+        return StrangerAnswer(
+            None, welcome(texts, language, intro_key="welcome.organiser", invite=code)
+        )
     yes_no = read_yes_no(text)
     command = read_command(text)
     if yes_no is True:

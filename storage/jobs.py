@@ -93,7 +93,7 @@ class JobVerbs(Verbs):
         if exclude:
             statement = statement.where(JobRow.id.not_in(list(exclude)))
         if self._postgres:
-            pass
+            statement = statement.with_for_update(skip_locked=True)
         row = await self._session.scalar(statement)
         return _job(row) if row is not None else None
 
@@ -203,7 +203,7 @@ class JobVerbs(Verbs):
         if external_id is not None:
             statement = statement.where(IdentityRow.external_id == external_id)
         if self._postgres:
-            pass
+            statement = statement.with_for_update(of=OutboxRow, skip_locked=True)
         claimed: dict[int, tuple[OutboxMessage, Identity]] = {}
         for message, identity in await self._session.execute(statement):
             if message.id not in claimed:

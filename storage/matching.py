@@ -2,30 +2,38 @@
 
 `list_match_candidates` answers with three queries, whatever the number of candidates:
 
-1. the exclusions of the person (one UNION ALL over introductions, dismissals, blocks and
-   the initiatives they organise);
+1. the exclusions of the person: one UNION ALL over introductions (either way), dismissals,
+   blocks (either way) and the initiatives they organise;
 2. approved initiatives near the point, with their introductions of the last 30 days counted
-   in correlated subqueries (index lookups per initiative, no extra round trips);
-3. neighbours near the point, likewise with their recent introductions counted.
+   in correlated subqueries (index lookups per row, no extra round trips);
+3. available neighbours near the point, likewise with their recent introductions counted.
 
 "Near" is decided in SQL by a bounding box on (latitude, longitude), which the indexes
 `ix_initiatives_status_lat_lon` and `ix_people_lat_lon` serve, narrowed by a flat-earth
 distance estimate (plain arithmetic, so it works on SQLite and PostgreSQL alike) against the
 radius and, for a neighbour, against how far that neighbour wants to go. Both narrowings
-are padded: they only drop what is surely too far, and `handlers.matching.score` makes the
+are padded: they only drop what is surely too far; `handlers.matching.score` makes the
 exact decision.
+
+The statements are built once, with bound parameters, and run on the Core connection of the
+unit of work: a request then pays for neither building SQL nor ORM bookkeeping.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Float,
+    Integer,
+    Select,
     and_,
+    bindparam,
     false,
     func,
     literal,
@@ -35,14 +43,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from storage.models import (
-    BlockRow,
-    DismissalRow,
-    InitiativeOrganiserRow,
-    InitiativeRow,
-    IntroductionRow,
-    PersonRow,
-)
+from storage.models import Base
 from storage.records import Candidate, Exclusions
 from storage.verbs import Verbs
 
@@ -58,6 +59,13 @@ METRES_PER_DEGREE = 111_195.0  # along a meridian, on a sphere of 6371 km
 PADDING = 1.02  # the flat estimate errs by far less than 2% within tens of kilometres
 PADDING_M = 25.0
 
+_people = Base.metadata.tables["people"]
+_initiatives = Base.metadata.tables["initiatives"]
+_introductions = Base.metadata.tables["introductions"]
+_dismissals = Base.metadata.tables["dismissals"]
+_blocks = Base.metadata.tables["blocks"]
+_organisers = Base.metadata.tables["initiative_organisers"]
+
 
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
@@ -65,48 +73,173 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-class _Near:
-    """The SQL side of "within radius_m of a point": a box and a flat distance estimate."""
+# -- the statements ----------------------------------------------------------------------------
 
-    def __init__(self, latitude: float, longitude: float, radius_m: int) -> None:
-        self.latitude = latitude
-        self.longitude = longitude
-        self.radius_m = max(0.0, float(radius_m)) * PADDING + PADDING_M
-        # Metres per degree of longitude shrink with the cosine of the latitude; take the
-        # widest latitude inside the box so that the box never cuts off a point in range.
-        self.dlat = self.radius_m / METRES_PER_DEGREE
-        widest = min(89.0, abs(latitude) + self.dlat)
-        self.scale_lon = METRES_PER_DEGREE * math.cos(math.radians(widest))
-        self.dlon = min(180.0, self.radius_m / self.scale_lon)
-        # For the estimate itself, the scale at the point (the padding covers the rest).
-        self.point_scale_lon = METRES_PER_DEGREE * math.cos(math.radians(latitude))
 
-    def box(self, latitude: Any, longitude: Any) -> ColumnElement[bool]:
-        return and_(
-            latitude.between(self.latitude - self.dlat, self.latitude + self.dlat),
-            longitude.between(self.longitude - self.dlon, self.longitude + self.dlon),
-        )
+def _exclusions_statement() -> CompoundSelect[str, int | None]:
+    me = bindparam("person_id", type_=Integer)
+    intro, dismissal = _introductions.c, _dismissals.c
+    return union_all(
+        select(literal("i"), intro.initiative_id).where(
+            intro.requester_id == me, intro.initiative_id.is_not(None)
+        ),
+        select(literal("p"), intro.neighbour_id).where(
+            intro.requester_id == me, intro.neighbour_id.is_not(None)
+        ),
+        select(literal("p"), intro.requester_id).where(intro.neighbour_id == me),
+        select(literal("i"), dismissal.initiative_id).where(
+            dismissal.person_id == me, dismissal.initiative_id.is_not(None)
+        ),
+        select(literal("p"), dismissal.neighbour_id).where(
+            dismissal.person_id == me, dismissal.neighbour_id.is_not(None)
+        ),
+        select(literal("p"), _blocks.c.blocked_id).where(_blocks.c.person_id == me),
+        select(literal("p"), _blocks.c.person_id).where(_blocks.c.blocked_id == me),
+        select(literal("i"), _organisers.c.initiative_id).where(_organisers.c.person_id == me),
+    )
 
-    def squared_m(self, latitude: Any, longitude: Any) -> Any:
-        """Squared distance in m², flat-earth estimate; plain arithmetic for any database."""
-        dy = (latitude - self.latitude) * METRES_PER_DEGREE
-        dx = (longitude - self.longitude) * self.point_scale_lon
-        return dy * dy + dx * dx
 
-    def within(self, latitude: Any, longitude: Any) -> ColumnElement[bool]:
-        return and_(
-            self.box(latitude, longitude),
-            self.squared_m(latitude, longitude) <= self.radius_m**2,
-        )
+def _squared_m(latitude: Any, longitude: Any) -> Any:
+    """Squared distance to the point (:lat0, :lon0) in m², flat-earth estimate."""
+    dy = (latitude - bindparam("lat0", type_=Float)) * METRES_PER_DEGREE
+    dx = (longitude - bindparam("lon0", type_=Float)) * bindparam("m_per_lon", type_=Float)
+    return dy * dy + dx * dx
+
+
+def _near(latitude: Any, longitude: Any) -> ColumnElement[bool]:
+    return and_(
+        latitude.between(bindparam("lat_min", type_=Float), bindparam("lat_max", type_=Float)),
+        longitude.between(bindparam("lon_min", type_=Float), bindparam("lon_max", type_=Float)),
+        _squared_m(latitude, longitude) <= bindparam("r2", type_=Float),
+    )
 
 
 def _count_recent(*conditions: ColumnElement[bool]) -> Any:
     return (
-        select(func.count(IntroductionRow.id))
-        .where(*conditions)
-        .correlate_except(IntroductionRow)
+        select(func.count(_introductions.c.id))
+        .where(*conditions, _introductions.c.created_at >= bindparam("since"))
+        .correlate_except(_introductions)
         .scalar_subquery()
     )
+
+
+def _initiatives_statement(near: bool) -> Select[Any]:
+    row, intro = _initiatives.c, _introductions.c
+    query = select(
+        row.id,
+        row.latitude,
+        row.longitude,
+        row.offers,
+        row.needs,
+        row.times,
+        row.free,
+        row.capacity,
+        _count_recent(intro.initiative_id == row.id),
+        _count_recent(intro.initiative_id == row.id, intro.status.in_(OPEN_STATUSES)),
+    ).where(row.status == "approved")
+    if near:
+        return query.where(_near(row.latitude, row.longitude))
+    return query.where(row.latitude.is_not(None), row.longitude.is_not(None))
+
+
+def _neighbours_statement(near: bool) -> Select[Any]:
+    row, intro = _people.c, _introductions.c
+    query = select(
+        row.id,
+        row.latitude,
+        row.longitude,
+        row.gifts,
+        row.wishes,
+        row.times,
+        row.max_distance_m,
+        row.group_pref,
+        _count_recent(intro.neighbour_id == row.id) + _count_recent(intro.requester_id == row.id),
+    ).where(
+        row.role == "resident",
+        row.intake_done_at.is_not(None),
+        row.reachable == true(),
+        row.suggestions_paused == false(),
+    )
+    if not near:
+        return query.where(row.latitude.is_not(None), row.longitude.is_not(None))
+    # Within the radius, within how far the neighbour wants to go themself, not the person.
+    reach = row.max_distance_m * PADDING + PADDING_M
+    return query.where(
+        _near(row.latitude, row.longitude),
+        or_(
+            row.max_distance_m.is_(None),
+            _squared_m(row.latitude, row.longitude) <= reach * reach,
+        ),
+        row.id != bindparam("person_id", type_=Integer),
+    )
+
+
+EXCLUSIONS = _exclusions_statement()
+INITIATIVES_NEAR = _initiatives_statement(near=True)
+NEIGHBOURS_NEAR = _neighbours_statement(near=True)
+ALL_INITIATIVES = _initiatives_statement(near=False)
+ALL_NEIGHBOURS = _neighbours_statement(near=False)
+
+
+def near_parameters(latitude: float, longitude: float, radius_m: float) -> dict[str, float]:
+    """The bound values of "within about radius_m of the point": a box and a circle, padded.
+
+    Metres per degree of longitude shrink with the cosine of the latitude; the box takes the
+    latitude of its edge nearest to a pole, so that it never cuts off a point in range.
+    """
+    radius = max(0.0, float(radius_m)) * PADDING + PADDING_M
+    dlat = radius / METRES_PER_DEGREE
+    widest = min(89.0, abs(latitude) + dlat)
+    dlon = min(180.0, radius / (METRES_PER_DEGREE * math.cos(math.radians(widest))))
+    return {
+        "lat_min": latitude - dlat,
+        "lat_max": latitude + dlat,
+        "lon_min": longitude - dlon,
+        "lon_max": longitude + dlon,
+        "lat0": latitude,
+        "lon0": longitude,
+        "m_per_lon": METRES_PER_DEGREE * math.cos(math.radians(latitude)),
+        "r2": radius * radius,
+    }
+
+
+# -- rows to records ---------------------------------------------------------------------------
+
+
+def _initiative_candidates(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
+    return [
+        Candidate(
+            kind="initiative",
+            id=id_,
+            latitude=latitude,
+            longitude=longitude,
+            offers=frozenset(offers or ()),
+            wants=frozenset(needs or ()),
+            times=frozenset(times or ()),
+            free=bool(free),
+            has_room=capacity > open_,
+            recent_introductions=recent,
+        )
+        for id_, latitude, longitude, offers, needs, times, free, capacity, recent, open_ in rows
+    ]
+
+
+def _neighbour_candidates(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
+    return [
+        Candidate(
+            kind="neighbour",
+            id=id_,
+            latitude=latitude,
+            longitude=longitude,
+            offers=frozenset(gifts or ()),
+            wants=frozenset(wishes or ()),
+            times=frozenset(times or ()),
+            max_distance_m=max_distance,
+            group_pref=group_pref,
+            recent_introductions=recent,
+        )
+        for id_, latitude, longitude, gifts, wishes, times, max_distance, group_pref, recent in rows
+    ]
 
 
 class MatchingVerbs(Verbs):
@@ -114,30 +247,10 @@ class MatchingVerbs(Verbs):
         """Whom never to suggest to this person: everyone and everything they were introduced
         to (in any status, either way), dismissed, blocked or were blocked by, the
         initiatives they organise, and they themself."""
-        intro = IntroductionRow
-        parts: CompoundSelect[str, int | None] = union_all(
-            select(literal("i"), intro.initiative_id).where(
-                intro.requester_id == person_id, intro.initiative_id.is_not(None)
-            ),
-            select(literal("p"), intro.neighbour_id).where(
-                intro.requester_id == person_id, intro.neighbour_id.is_not(None)
-            ),
-            select(literal("p"), intro.requester_id).where(intro.neighbour_id == person_id),
-            select(literal("i"), DismissalRow.initiative_id).where(
-                DismissalRow.person_id == person_id, DismissalRow.initiative_id.is_not(None)
-            ),
-            select(literal("p"), DismissalRow.neighbour_id).where(
-                DismissalRow.person_id == person_id, DismissalRow.neighbour_id.is_not(None)
-            ),
-            select(literal("p"), BlockRow.blocked_id).where(BlockRow.person_id == person_id),
-            select(literal("p"), BlockRow.person_id).where(BlockRow.blocked_id == person_id),
-            select(literal("i"), InitiativeOrganiserRow.initiative_id).where(
-                InitiativeOrganiserRow.person_id == person_id
-            ),
-        )
+        connection = await self._session.connection()
         initiatives: set[int] = set()
         people: set[int] = {person_id}
-        for kind, target in await self._session.execute(parts):
+        for kind, target in await connection.execute(EXCLUSIONS, {"person_id": person_id}):
             if target is not None:
                 (initiatives if kind == "i" else people).add(target)
         return Exclusions(initiative_ids=frozenset(initiatives), person_ids=frozenset(people))
@@ -155,116 +268,34 @@ class MatchingVerbs(Verbs):
         """Approved initiatives and available neighbours within about `radius_m` of the
         point, and whom this person must never be suggested (see `list_match_exclusions`).
 
-        The distance filter here is a generous pre-filter; the exact one is matching's.
+        An initiative has room while fewer of its introductions of the last 30 days are
+        requested or accepted than its capacity. A neighbour is a resident who finished the
+        intake, is reachable and has not paused suggestions. The distance filter here is a
+        generous pre-filter; the exact one is matching's.
         """
         unknown = set(kinds) - set(KINDS)
         if unknown:
             raise ValueError(f"unknown candidate kinds: {sorted(unknown)}")
-        since = _utc(now) - RECENT
-        near = _Near(latitude, longitude, radius_m)
         exclusions = await self.list_match_exclusions(person_id)
+        connection = await self._session.connection()
+        parameters: dict[str, Any] = near_parameters(latitude, longitude, radius_m)
+        parameters.update(since=_utc(now) - RECENT, person_id=person_id)
         candidates: list[Candidate] = []
         if "initiative" in kinds:
-            candidates += await self._initiatives(near, since)
+            rows = (await connection.execute(INITIATIVES_NEAR, parameters)).all()
+            candidates += _initiative_candidates(rows)
         if "neighbour" in kinds:
-            candidates += await self._neighbours(near, since, person_id)
+            rows = (await connection.execute(NEIGHBOURS_NEAR, parameters)).all()
+            candidates += _neighbour_candidates(rows)
         return candidates, exclusions
 
     async def list_all_match_candidates(self, *, now: datetime) -> list[Candidate]:
         """Every candidate wherever it is, as `list_match_candidates` describes them.
 
-        For measurements and checks against the pre-filtered path, not for the chat.
+        For measurements and for checks of the pre-filtered path, not for the chat.
         """
-        since = _utc(now) - RECENT
-        return [*await self._initiatives(None, since), *await self._neighbours(None, since, None)]
-
-    async def _initiatives(self, near: _Near | None, since: datetime) -> list[Candidate]:
-        row = InitiativeRow
-        recent = IntroductionRow.initiative_id == row.id, IntroductionRow.created_at >= since
-        query = select(
-            row.id,
-            row.latitude,
-            row.longitude,
-            row.offers,
-            row.needs,
-            row.times,
-            row.free,
-            row.capacity,
-            _count_recent(*recent),
-            _count_recent(*recent, IntroductionRow.status.in_(OPEN_STATUSES)),
-        ).where(row.status == "approved")
-        if near is None:
-            query = query.where(row.latitude.is_not(None), row.longitude.is_not(None))
-        else:
-            query = query.where(near.within(row.latitude, row.longitude))
-        return [
-            Candidate(
-                kind="initiative",
-                id=id_,
-                latitude=lat,
-                longitude=lon,
-                offers=frozenset(offers or ()),
-                wants=frozenset(needs or ()),
-                times=frozenset(times or ()),
-                free=bool(free),
-                has_room=capacity > open_,
-                recent_introductions=recent_,
-            )
-            for id_, lat, lon, offers, needs, times, free, capacity, recent_, open_ in (
-                await self._session.execute(query)
-            )
-        ]
-
-    async def _neighbours(
-        self, near: _Near | None, since: datetime, person_id: int | None
-    ) -> list[Candidate]:
-        row = PersonRow
-        recent = IntroductionRow.created_at >= since
-        query = select(
-            row.id,
-            row.latitude,
-            row.longitude,
-            row.gifts,
-            row.wishes,
-            row.times,
-            row.max_distance_m,
-            row.group_pref,
-            _count_recent(IntroductionRow.neighbour_id == row.id, recent)
-            + _count_recent(IntroductionRow.requester_id == row.id, recent),
-        ).where(
-            row.role == "resident",
-            row.intake_done_at.is_not(None),
-            row.reachable == true(),
-            row.suggestions_paused == false(),
-        )
-        if person_id is not None:
-            query = query.where(row.id != person_id)
-        if near is None:
-            query = query.where(row.latitude.is_not(None), row.longitude.is_not(None))
-        else:
-            # Within the radius, and within how far the neighbour wants to go themself.
-            reach = PADDING * row.max_distance_m + PADDING_M
-            query = query.where(
-                near.within(row.latitude, row.longitude),
-                or_(
-                    row.max_distance_m.is_(None),
-                    near.squared_m(row.latitude, row.longitude) <= reach * reach,
-                ),
-            )
-        return [
-            Candidate(
-                kind="neighbour",
-                id=id_,
-                latitude=lat,
-                longitude=lon,
-                offers=frozenset(gifts or ()),
-                wants=frozenset(wishes or ()),
-                times=frozenset(times or ()),
-                max_distance_m=max_distance,
-                group_pref=group_pref,
-                recent_introductions=recent_,
-            )
-            for id_, lat, lon, gifts, wishes, times, max_distance, group_pref, recent_ in (
-                await self._session.execute(query)
-            )
-        ]
+        connection = await self._session.connection()
+        parameters = {"since": _utc(now) - RECENT}
+        initiatives = (await connection.execute(ALL_INITIATIVES, parameters)).all()
+        neighbours = (await connection.execute(ALL_NEIGHBOURS, parameters)).all()
+        return _initiative_candidates(initiatives) + _neighbour_candidates(neighbours)

@@ -25,6 +25,8 @@ class Person:
     free_only: bool | None = None
     intake_done_at: datetime | None = None
     reachable: bool = True
+    suggestions_paused: bool = False
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ PROFILE_FIELDS = frozenset(
         "free_only",
         "intake_done_at",
         "reachable",
+        "suggestions_paused",
     }
 )
 
@@ -99,6 +100,8 @@ def _person(row: PersonRow) -> Person:
         free_only=row.free_only,
         intake_done_at=_aware(row.intake_done_at),
         reachable=row.reachable,
+        suggestions_paused=row.suggestions_paused,
+        organisation_id=row.organisation_id,
     )
 
 

@@ -55,6 +55,16 @@ class Resident:
         self.taps += 1
         return await self.press(option.key)
 
+    async def tap_in(self, text: str, label: str) -> list[Reply]:
+        """Tap `label` on the message whose text contains `text`."""
+        for reply in self.last:
+            if text in reply.text:
+                for option in reply.options:
+                    if label.lower() in option.label.lower():
+                        self.taps += 1
+                        return await self.press(option.key)
+        raise AssertionError(f"no {label!r} under {text!r} in {self.text}")
+
     def find(self, label: str) -> Option:
         for option in self.options:
             if label.lower() in option.label.lower():

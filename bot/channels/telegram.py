@@ -8,7 +8,7 @@ tapped keyboard is removed or replaced at once so it cannot be tapped twice; tex
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -123,8 +123,6 @@ class TelegramChannel:
     def __init__(self, application: Application, conversations: Conversations) -> None:  # type: ignore[type-arg]
         self.application = application
         self._conversations = conversations
-        # Called after each handled update, e.g. to wake the outbox deliverer at once.
-        self.on_handled: Callable[[], None] | None = None
         application.add_handler(CallbackQueryHandler(self._on_update))
         application.add_handler(MessageHandler(filters.ALL, self._on_update))
 
@@ -140,8 +138,6 @@ class TelegramChannel:
         for reply in replies:
             if reply.to_person is None:
                 await self.send(chat_id, reply)
-        if self.on_handled is not None:
-            self.on_handled()
 
     async def _close_tapped(self, query: CallbackQuery, replies: list[Reply]) -> list[Reply]:
         """Answer the tap and make its keyboard untappable; returns what is left to send."""

@@ -1,6 +1,7 @@
 """The terminal chat: be a resident on the command line, one message per input line.
 
-Buttons are shown as numbered lines `[1] label`; type the number or answer in words.
+Buttons are shown as numbered lines `[1] label`, numbered on across the messages of one
+answer; type the number, or answer in words.
 Reading stdin line by line keeps it scriptable: `printf 'ja\\nAnna\\n' | python -m bot chat`.
 Messages that other people's actions left for this resident (the outbox) are shown under
 "— bericht —" before the answer to each line, when a unit of work is given.
@@ -25,13 +26,36 @@ CHANNEL = "terminal"
 OUTBOX_HEADER = "— bericht —"
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, first: int = 1) -> str:
     """A reply as terminal text: the message, then its buttons as numbered lines."""
     lines = [reply.text]
     if reply.request_location:
         lines.append(f"    ({reply.request_location}: niet in de terminal / not in the terminal)")
-    lines += [f"  [{number}] {option.label}" for number, option in enumerate(reply.options, 1)]
+    lines += [f"  [{number}] {option.label}" for number, option in enumerate(reply.options, first)]
     return "\n".join(lines)
+
+
+class Screen:
+    """What the terminal showed last: numbers run on across messages, so "5" is one button."""
+
+    def __init__(self, stdout: TextIO) -> None:
+        self._stdout = stdout
+        self._keys: dict[int, str] = {}
+
+    def clear(self) -> None:
+        self._keys = {}
+
+    def show(self, reply: Reply, header: str | None = None) -> None:
+        first = len(self._keys) + 1
+        for number, option in enumerate(reply.options, first):
+            self._keys[number] = option.key
+        text = render(reply, first)
+        self._stdout.write(f"\n{header}\n{text}\n" if header else f"\n{text}\n")
+
+    def choice(self, line: str) -> str | None:
+        """The button key for a typed number, if it names a shown button."""
+        stripped = line.strip()
+        return self._keys.get(int(stripped)) if stripped.isdigit() else None
 
 
 async def chat(
@@ -49,9 +73,10 @@ async def chat(
     """
     loop = asyncio.get_running_loop()
     sender = name.strip().lower() or "resident"
+    screen = Screen(stdout)
 
     async def show(_identity: Identity, reply: Reply) -> bool:
-        stdout.write(f"\n{OUTBOX_HEADER}\n{render(reply)}\n")
+        screen.show(reply, OUTBOX_HEADER)
         return True
 
     outbox = (
@@ -61,14 +86,17 @@ async def chat(
     )
 
     async def send(text: str) -> None:
+        choice = screen.choice(text)
         inbound = Inbound(
             channel=CHANNEL,
             external_id=sender,
-            text=text,
+            text=None if choice else text,
+            choice=choice,
             first_name=name,
             language_code=language,
         )
         replies = await conversations.handle(inbound)
+        screen.clear()
         if outbox is not None:
             try:
                 await outbox.deliver_pending()
@@ -76,7 +104,7 @@ async def chat(
                 log.exception("could not deliver the outbox in the terminal")
         for reply in replies:
             if reply.to_person is None:
-                stdout.write("\n" + render(reply) + "\n")
+                screen.show(reply)
         stdout.write("> " if stdin.isatty() else "")
         stdout.flush()
 

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,8 @@ async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-def run_polling(app: App, tg: FakeTelegram) -> Any:
+def run_polling(app: App, tg: FakeTelegram) -> AbstractAsyncContextManager[TelegramChannel]:
+    """The real Telegram channel of `app`, long-polling the fake server."""
     return polling(
         app.conversations,
         app.texts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.flow import DISTANCES, GROUP, TIMES
+from handlers.flow import DISTANCES, GROUP, TIMES, Choice
 from handlers.i18n import Texts
 from handlers.reading import (
     COMMAND_WORDS,
@@ -181,6 +181,10 @@ def test_read_numbers(text: str, expected: list[int] | None) -> None:
         ("a b c d e", None),
         ("?!", None),
         ("ik heet 1234", None),
+        ("ja", None),  # an answer to the name question, not a name
+        ("Nee", None),
+        ("ok", None),
+        ("nee, bedankt", None),
     ],
 )
 def test_read_name(text: str, expected: str | None) -> None:
@@ -319,6 +323,6 @@ _TEXTS = Texts.load()
         (GROUP, "geen idee", []),
     ],
 )
-def test_read_choices(choices: tuple, text: str, expected: list[str]) -> None:
+def test_read_choices(choices: tuple[Choice, ...], text: str, expected: list[str]) -> None:
     labels = [_TEXTS("nl", c.label) for c in choices]
     assert [c.key for c in read_choices(text, choices, labels)] == expected

@@ -11,9 +11,11 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.channels.telegram import COMMANDS
-from handlers.flow import INTAKE, Kind, mermaid
+from handlers.flow import FLOWS, INTAKE, Kind, mermaid
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
-from handlers.menu import MENU_ITEMS
+from handlers.introductions import OUTCOMES
+from handlers.menu import MENU_ITEMS, ORGANISER_ITEMS
+from storage.initiatives import INITIATIVE_STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = ROOT / "handlers"
@@ -27,8 +29,11 @@ LITERAL_KEY_PATTERNS = (
     re.compile(r'InvalidAnswer\(\s*"([^"]+)"'),
     re.compile(r'intro_key\s*=\s*"([^"]+)"'),
 )
-# Keys built with an f-string: t(f"menu.{item}") and the like.
-FSTRING_KEY = re.compile(r'(?<!\w)t\(\s*f"([a-z_.]+)\{')
+# Keys built with an f-string: t(f"menu.{item}"), texts(lang, f"button.outcome.{o}").
+FSTRING_KEYS = (
+    re.compile(r'(?<!\w)t\(\s*f"([a-z_.]+)\{'),
+    re.compile(r'texts\((?:[^"()]|\([^()]*\))*?,\s*f"([a-z_.]+)\{'),
+)
 
 
 def _po_messages(language: str) -> dict[str, str]:
@@ -65,26 +70,32 @@ def literal_keys() -> set[str]:
 def fstring_families() -> set[str]:
     families: set[str] = set()
     for text in _source().values():
-        families.update(FSTRING_KEY.findall(text))
+        for pattern in FSTRING_KEYS:
+            families.update(pattern.findall(text))
     return families
 
 
 def family_keys() -> dict[str, set[str]]:
     """Every key an f-string family can produce, by its prefix."""
-    steps = [step for step in INTAKE if step.kind is not Kind.SUMMARY]
+    steps = [s for flow in FLOWS.values() for s in flow.steps if s.kind is not Kind.SUMMARY]
     return {
         "button.edit.": {f"button.edit.{step.name}" for step in steps},
         "words.": {f"words.{step.name}" for step in steps},
-        "menu.": {f"menu.{item}" for item in MENU_ITEMS},
+        "summary.": {f"summary.{step.name}" for step in steps},
+        "menu.": {f"menu.{item}" for item in (*MENU_ITEMS, *ORGANISER_ITEMS)},
         "language.button.": {f"language.button.{code}" for code in LANGUAGES},
         "language.": {f"language.{code}" for code in LANGUAGES},
         "command.": {f"command.{command}" for command in COMMANDS},
+        "followup.thanks.": {f"followup.thanks.{outcome}" for outcome in OUTCOMES},
+        "button.outcome.": {f"button.outcome.{outcome}" for outcome in OUTCOMES},
+        "organiser.status.": {f"organiser.status.{status}" for status in INITIATIVE_STATUSES},
     }
 
 
 def flow_keys() -> set[str]:
-    keys = {step.question for step in INTAKE}
-    keys |= {choice.label for step in INTAKE for choice in step.choices}
+    steps = [step for flow in FLOWS.values() for step in flow.steps]
+    keys = {step.question for step in steps}
+    keys |= {choice.label for step in steps for choice in step.choices}
     return keys
 
 
@@ -129,7 +140,15 @@ def test_every_fstring_family_is_known_and_complete() -> None:
 def test_every_flow_key_exists() -> None:
     missing = sorted(key for key in flow_keys() if key not in PO[DEFAULT_LANGUAGE])
     assert missing == []
-    assert len(flow_keys()) == len(INTAKE) + sum(len(step.choices) for step in INTAKE)
+    assert {step.question for step in INTAKE} <= flow_keys()
+    assert {choice.label for step in INTAKE for choice in step.choices} <= flow_keys()
+
+
+def test_every_summary_line_shows_its_value() -> None:
+    """`summary.<step>` is one line of the summary: it must have a place for the answer."""
+    for key in sorted(family_keys()["summary."]):
+        for language in LANGUAGES:
+            assert "value" in _placeholders(PO[language][key]), (language, key, PO[language][key])
 
 
 def _placeholders(text: str) -> set[str]:
@@ -147,15 +166,19 @@ def test_placeholders_are_the_same_in_both_languages() -> None:
     assert {"ack.name", "done.thanks", "welcome.back", "data.consent"} <= with_values
 
 
-def test_placeholders_of_used_keys_format() -> None:
-    values = {"name": "Anna", "name_sep": ", Anna", "count": 3, "limit": 1000, "code": "1000"}
-    values |= {"place": "Almelo", "items": "Koken", "value": "x", "metres": 300}
-    values |= {"channel": "Test", "date": "01-01-2026", "version": "v1"}
+class _Filled(dict[str, str]):
+    def __missing__(self, name: str) -> str:
+        return f"<{name}>"
+
+
+def test_every_text_formats() -> None:
+    """No stray or broken braces: each text formats with its own placeholders."""
     for language in LANGUAGES:
         for key, text in PO[language].items():
-            names = _placeholders(text)
-            assert names <= set(values), (language, key, names)
-            assert "{" not in text.format(**{n: values[n] for n in names}), (language, key)
+            formatted = text.format_map(_Filled())
+            assert "{" not in formatted and "}" not in formatted, (language, key)
+            for name in _placeholders(text):
+                assert name.isidentifier(), (language, key, name)
 
 
 def _sentences(text: str) -> list[list[str]]:

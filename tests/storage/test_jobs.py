@@ -199,6 +199,7 @@ async def test_a_failing_job_is_counted_and_given_up(database: Database) -> None
 
 
 async def test_two_transactions_never_take_the_same_job(database: Database) -> None:
+    """(The time limits only turn a lock wait, which would be a bug, into a failure.)"""
     async with database.unit_of_work() as store:
         first = await store.schedule_job("remind", NOW - timedelta(minutes=2))
         second = await store.schedule_job("remind", NOW - timedelta(minutes=1))
@@ -221,10 +222,10 @@ async def test_two_transactions_never_take_the_same_job(database: Database) -> N
         held = await one.next_due_job(NOW)
         assert held is not None and held.id == first
         async with database.unit_of_work() as two:  # at the same time, while one holds it
-            other = await two.next_due_job(NOW)
+            other = await asyncio.wait_for(two.next_due_job(NOW), timeout=10)
             assert other is not None and other.id == second
             async with database.unit_of_work() as three:
-                assert await three.next_due_job(NOW) is None
+                assert await asyncio.wait_for(three.next_due_job(NOW), timeout=10) is None
 
 
 # -- outbox ------------------------------------------------------------------------------
@@ -337,7 +338,9 @@ async def test_concurrent_claims_never_return_the_same_message(database: Databas
         async with database.unit_of_work() as one:
             first = await one.claim_outbox("telegram", now=NOW, limit=6)
             async with database.unit_of_work() as two:
-                second = await two.claim_outbox("telegram", now=NOW, limit=6)
+                second = await asyncio.wait_for(
+                    two.claim_outbox("telegram", now=NOW, limit=6), timeout=10
+                )
         assert len(first) == len(second) == 6
         assert not set(ids(first)) & set(ids(second))
         assert ids(first) + ids(second) == queued[:12]

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ WRITES = re.compile(r"^\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE)\b", re.IGNORE
 
 
 @pytest.fixture
-async def empty_database(tmp_path: Any) -> AsyncIterator[Database]:
+async def empty_database(tmp_path: Path) -> AsyncIterator[Database]:
     """A database with nothing in it: a new SQLite file, or a new PostgreSQL database on the
     server of TEST_DATABASE_URL that is dropped afterwards."""
     configured = os.environ.get("TEST_DATABASE_URL")
