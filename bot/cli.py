@@ -102,7 +102,7 @@ async def cmd_invite_organiser(args: argparse.Namespace, settings: Settings) -> 
         if organisation is None:
             organisation = await store.create_organisation(args.org, args.name or args.org)
         code = await store.create_invite(organisation.id)
-    bot_name = args.bot or getattr(settings, "telegram_bot_username", "") or "<bot>"
+    bot_name = args.bot or settings.telegram_bot_username or "<bot>"
     if created:
         print(f"New organisation / Nieuwe organisatie: {organisation.name} ({organisation.slug})")
     print(f"Invite code / Uitnodigingscode: {code}")

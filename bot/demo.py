@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from handlers.flow import CONSENT_VERSION
 from storage.records import Area, ConversationState, Person, Postcode
-from storage.store import Store, utcnow
+from storage.store import Store
+from storage.verbs import utcnow
 
 DEMO_POSTCODES = (
     Postcode("7601", "Almelo", "Almelo", 52.3455, 6.6715),

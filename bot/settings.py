@@ -16,6 +16,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite file by default, postgresql://... in production.",
     )
     telegram_bot_token: str = Field(default="", description="Token from @BotFather.")
+    telegram_bot_username: str = Field(
+        default="", description="The bot's @username, for invite links (t.me/<name>?start=CODE)."
+    )
     telegram_api_base_url: str = Field(
         default=DEFAULT_TELEGRAM_API,
         description="Bot API base URL; point it at a local Bot API server or a fake one.",

@@ -41,7 +41,8 @@ from handlers.taxonomy import Taxonomy
 from handlers.turn import Turn
 from handlers.welcome import read_stranger
 from storage.records import ConversationState, Person
-from storage.store import Store, utcnow
+from storage.store import Store
+from storage.verbs import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, text, update
@@ -43,6 +43,7 @@ from storage.records import (
     PersonExport,
     Postcode,
 )
+from storage.verbs import aware, utcnow
 
 PROFILE_FIELDS = frozenset(
     {
@@ -66,17 +67,6 @@ PROFILE_FIELDS = frozenset(
 )
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _lock_key(channel: str, external_id: str) -> int:
     digest = hashlib.blake2b(f"{channel}:{external_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -98,7 +88,7 @@ def _person(row: PersonRow) -> Person:
         max_distance_m=row.max_distance_m,
         group_pref=row.group_pref,
         free_only=row.free_only,
-        intake_done_at=_aware(row.intake_done_at),
+        intake_done_at=aware(row.intake_done_at),
         reachable=row.reachable,
         suggestions_paused=row.suggestions_paused,
         organisation_id=row.organisation_id,
@@ -113,7 +103,7 @@ def _conversation(row: ConversationRow) -> ConversationState:
         turn=row.turn,
         context=dict(row.context or {}),
         stopped=row.stopped,
-        updated_at=_aware(row.updated_at),
+        updated_at=aware(row.updated_at),
     )
 
 
@@ -225,11 +215,11 @@ class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
             person=person,
             identities=tuple(await self.list_identities(person_id)),
             consents=tuple(
-                Consent(_aware(c.given_at) or c.given_at, c.text_version, c.language)
+                Consent(aware(c.given_at) or c.given_at, c.text_version, c.language)
                 for c in consents
             ),
             message_count=int(count),
-            first_message_at=_aware(first),
+            first_message_at=aware(first),
         )
 
     async def erase_person(self, person_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.app import App
 from bot.demo import seed_demo
 from handlers.messages import Option, Reply
-from storage.store import utcnow
+from storage.verbs import utcnow
 from tests.harness import Resident, person_of
 
 
