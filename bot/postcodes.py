@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -31,7 +32,26 @@ def read_geonames(lines: Iterable[str]) -> list[Postcode]:
     postcodes = []
     for code, found in sorted(rows.items()):
         place, municipality = found[0][0], found[0][1].removesuffix(" Municipality")
-        latitude = sum(r[2] for r in found) / len(found)
-        longitude = sum(r[3] for r in found) / len(found)
+        latitude, longitude = _centre([(r[2], r[3]) for r in found])
         postcodes.append(Postcode(code, place[:80], municipality[:80] or None, latitude, longitude))
     return postcodes
+
+
+OUTLIER_KM = 10.0
+
+
+def _centre(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The average of the rows, leaving out rows far from the median point.
+
+    A few codes carry a stray row in another part of the country (3523: Utrecht and
+    Ouddorp); a plain average would put them in between, in nobody's neighbourhood.
+    """
+    lat_median = statistics.median(p[0] for p in points)
+    lon_median = statistics.median(p[1] for p in points)
+    near = [
+        p
+        for p in points
+        if abs(p[0] - lat_median) * 111 <= OUTLIER_KM and abs(p[1] - lon_median) * 68 <= OUTLIER_KM
+    ]
+    kept = near or points
+    return sum(p[0] for p in kept) / len(kept), sum(p[1] for p in kept) / len(kept)

@@ -17,7 +17,7 @@ nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from handlers.errors import InvalidAnswer, NotAllowed
@@ -38,6 +38,21 @@ ROUTE_STEP = "contact_route"
 PHONE_STEP = "contact_phone"
 RELAY_STEP = "relay_write"
 _PHONE = re.compile(r"^(\+31|0031|0)[1-9][0-9]{8}$")
+
+# Puts a message for someone else in the outbox: `Store.queue_message` for timers, and
+# `_told(turn)` during a conversation, so that the conversation wakes the delivery.
+Queue = Callable[[int, str, Sequence[tuple[str, str]]], Awaitable[object]]
+
+
+def _told(turn: Turn) -> Queue:
+    """Messages for others through `turn.tell`: queued in the same transaction, and the
+    conversation's outbox listeners (the delivery's wake) are called after the commit."""
+
+    async def queue(person_id: int, text: str, options: Sequence[tuple[str, str]]) -> None:
+        turn.tell(person_id, text, tuple(Option(key, label) for key, label in options))
+
+    return queue
+
 
 # -- who is who ------------------------------------------------------------------------
 
@@ -160,7 +175,9 @@ async def _create_request(
         turn.person.id, reason=reason_tags(suggestion), route=route, contact=contact,
         now=turn.now, **ids,
     )  # fmt: skip
-    await _send_request(turn.store, turn.texts, turn.taxonomy, intro, reminder=False)
+    await _send_request(
+        turn.store, turn.texts, turn.taxonomy, intro, reminder=False, queue=_told(turn)
+    )
     await turn.store.schedule_job(
         "intro_reminder", turn.now + REMIND_AFTER, introduction_id=intro.id
     )
@@ -169,9 +186,16 @@ async def _create_request(
 
 
 async def _send_request(
-    store: Store, texts: Texts, taxonomy: Taxonomy, intro: Introduction, *, reminder: bool
+    store: Store,
+    texts: Texts,
+    taxonomy: Taxonomy,
+    intro: Introduction,
+    *,
+    reminder: bool,
+    queue: Queue | None = None,
 ) -> None:
     """Ask the other side: first name, area and what fits; never contact details."""
+    queue = queue or store.queue_message
     requester = await store.get_person(intro.requester_id)
     initiative = await store.get_initiative(intro.initiative_id) if intro.initiative_id else None
     for person_id in await target_people(store, intro):
@@ -195,7 +219,7 @@ async def _send_request(
             (f"x:{intro.id}:accept", texts(lang, "button.accept")),
             (f"x:{intro.id}:decline", texts(lang, "button.decline")),
         )
-        await store.queue_message(person_id, text, options)
+        await queue(person_id, text, options)
 
 
 # -- answering (x:<id>:<action>) -------------------------------------------------------
@@ -276,11 +300,19 @@ async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) ->
         "intro_followup", turn.now + FOLLOW_UP_AFTER, introduction_id=intro.id,
         payload={"round": 1},
     )  # fmt: skip
-    await reveal(turn.store, turn.texts, intro, answered_by=turn.person.id)
+    await reveal(turn.store, turn.texts, intro, answered_by=turn.person.id, queue=_told(turn))
 
 
-async def reveal(store: Store, texts: Texts, intro: Introduction, *, answered_by: int) -> None:
+async def reveal(
+    store: Store,
+    texts: Texts,
+    intro: Introduction,
+    *,
+    answered_by: int,
+    queue: Queue | None = None,
+) -> None:
     """Tell each side how to reach the other — only once both said yes."""
+    queue = queue or store.queue_message
     if intro.status != "accepted" or intro.requester_route is None or intro.target_route is None:
         raise NotAllowed("contact details are released only after both sides said yes")
     requester = await store.get_person(intro.requester_id)
@@ -289,14 +321,14 @@ async def reveal(store: Store, texts: Texts, intro: Introduction, *, answered_by
         return
     side = await _side_name(store, intro, texts, requester.language)
     to_requester = _route_text(texts, requester.language, intro, target_side=True, name=side)
-    await store.queue_message(
+    await queue(
         requester.id,
         texts(requester.language, "intro.accepted", name=side) + "\n" + to_requester[0],
         to_requester[1],
     )
     name = _first_name(requester, texts, answerer.language)
     to_target = _route_text(texts, answerer.language, intro, target_side=False, name=name)
-    await store.queue_message(
+    await queue(
         answerer.id,
         texts(answerer.language, "intro.you_accepted", name=name) + "\n" + to_target[0],
         to_target[1],
@@ -351,7 +383,8 @@ async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> 
         return
     intro = await turn.store.update_introduction(intro.id, {"relay_open": False})
     target = (await target_people(turn.store, intro)) if as_requester else [turn.person.id]
-    await reveal(turn.store, turn.texts, intro, answered_by=target[0] if target else turn.person.id)
+    answered_by = target[0] if target else turn.person.id
+    await reveal(turn.store, turn.texts, intro, answered_by=answered_by, queue=_told(turn))
     turn.say(turn.t("intro.shared"))
 
 

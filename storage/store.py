@@ -324,18 +324,34 @@ class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
         return Postcode(row.code, row.place, row.municipality, row.latitude, row.longitude)
 
     async def save_postcodes(self, postcodes: Iterable[Postcode]) -> int:
-        """Insert or replace postcode centroids; returns how many were written."""
-        count = 0
-        for pc in postcodes:
-            row = await self._session.get(PostcodeRow, pc.code)
-            if row is None:
-                row = PostcodeRow(code=pc.code)
-                self._session.add(row)
-            row.place, row.municipality = pc.place, pc.municipality
-            row.latitude, row.longitude = pc.latitude, pc.longitude
-            count += 1
-        await self._session.flush()
-        return count
+        """Insert or replace postcode centroids in bulk; returns how many codes were written."""
+        rows = {
+            pc.code: {
+                "code": pc.code,
+                "place": pc.place,
+                "municipality": pc.municipality,
+                "latitude": pc.latitude,
+                "longitude": pc.longitude,
+            }
+            for pc in postcodes
+        }
+        insert = pg_insert if self._postgres else sqlite_insert
+        values = list(rows.values())
+        for start in range(0, len(values), 500):
+            statement = insert(PostcodeRow).values(values[start : start + 500])
+            excluded = statement.excluded
+            await self._session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[PostcodeRow.code],
+                    set_={
+                        "place": excluded.place,
+                        "municipality": excluded.municipality,
+                        "latitude": excluded.latitude,
+                        "longitude": excluded.longitude,
+                    },
+                )
+            )
+        return len(values)
 
     async def find_nearest_postcode(self, latitude: float, longitude: float) -> Postcode | None:
         """The postcode whose centroid is nearest, searched in a growing box."""

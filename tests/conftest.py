@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, open_app
@@ -22,23 +24,30 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 POSTCODES_FILE = SHARED_DATA / "geonames-NL-postcodes.tsv"
 
 
-async def _reset_postgres_schema(url: str) -> None:
+async def _admin(url: str, statement: str) -> None:
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
+        await connection.execute(text(statement))
     await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One database for the session: PostgreSQL (emptied first) or a fresh SQLite file."""
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database for the session: a fresh PostgreSQL database created on the server that
+    TEST_DATABASE_URL names (dropped afterwards, so parallel runs never meet), or a fresh
+    SQLite file."""
     configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
-        url = normalise_url(configured)
-        asyncio.run(_reset_postgres_schema(url))
-        return url
-    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'meedoen.db'}"
+    if not configured:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'meedoen.db'}"
+        return
+    server = make_url(normalise_url(configured))
+    admin = server.render_as_string(hide_password=False)
+    name = f"{server.database or 'test'}_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def empty_tables(database: Database) -> None:

@@ -32,6 +32,18 @@ def geonames_line(
     return "\t".join([*columns, latitude, longitude, ""])
 
 
+def test_a_stray_row_far_away_does_not_move_the_centre() -> None:
+    (utrecht,) = read_geonames(
+        [
+            geonames_line("3523", "Utrecht", "52.07", "5.12", municipality="Utrecht"),
+            geonames_line("3523", "Utrecht", "52.08", "5.13", municipality="Utrecht"),
+            geonames_line("3523", "Ouddorp", "51.81", "3.93", municipality="Goeree"),
+        ]
+    )
+    assert utrecht.latitude == pytest.approx(52.075)
+    assert utrecht.longitude == pytest.approx(5.125)
+
+
 def test_reads_a_row() -> None:
     assert read_geonames([geonames_line("7607")]) == [
         Postcode("7607", "Almelo", "Almelo", 52.3549, 6.6676)
@@ -41,17 +53,17 @@ def test_reads_a_row() -> None:
 def test_rows_of_one_code_are_averaged_and_codes_sorted() -> None:
     postcodes = read_geonames(
         [
-            geonames_line("7608", "Almelo", "52.0", "6.0"),
+            geonames_line("7608", "Almelo", "52.36", "6.66"),
             geonames_line("1096", "Amsterdam", "52.0", "4.0", municipality="Amsterdam"),
-            geonames_line("7608", "Aadorp", "52.5", "6.5"),
-            geonames_line("7608", "Bornerbroek", "52.1", "6.1"),
+            geonames_line("7608", "Aadorp", "52.39", "6.69"),
+            geonames_line("7608", "Bornerbroek", "52.36", "6.69"),
         ]
     )
     assert [p.code for p in postcodes] == ["1096", "7608"]
     almelo = postcodes[1]
     assert (almelo.place, almelo.municipality) == ("Almelo", "Almelo")  # the first row's
-    assert almelo.latitude == pytest.approx(52.2)
-    assert almelo.longitude == pytest.approx(6.2)
+    assert almelo.latitude == pytest.approx(52.37)
+    assert almelo.longitude == pytest.approx(6.68)
     assert postcodes[0] == Postcode("1096", "Amsterdam", "Amsterdam", 52.0, 4.0)
 
 
