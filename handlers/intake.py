@@ -51,6 +51,7 @@ async def _store(turn: Turn, **changes: object) -> None:
     draft.update({k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()})
     turn.set_context(draft=draft)
 
+
 # -- asking ------------------------------------------------------------------------------
 
 
@@ -262,16 +263,23 @@ async def _set_single(turn: Turn, step: Step, choice: Choice) -> None:
     await advance(turn, ack=turn.t("ack.noted"))
 
 
+async def _set_place(
+    turn: Turn, *, postcode: str, name: str, latitude: float, longitude: float
+) -> None:
+    """Where the person lives (or the initiative is) is known: note it and move on."""
+    await _store(turn, postcode=postcode, area_name=name, latitude=latitude, longitude=longitude)
+    turn.say(turn.t("ack.place", place=name))
+    await advance(turn)
+
+
 async def _set_area(turn: Turn, area: Area) -> None:
-    await _store(
+    await _set_place(
         turn,
         postcode=area.postcode,
-        area_name=area.name,
+        name=area.name,
         latitude=area.latitude,
         longitude=area.longitude,
     )
-    turn.say(turn.t("ack.place", place=area.name))
-    await advance(turn)
 
 
 async def answer_location(turn: Turn, location: Location) -> None:
@@ -284,15 +292,13 @@ async def answer_location(turn: Turn, location: Location) -> None:
     if postcode is None:
         raise InvalidAnswer("location.too_far")
     # Keep the location rounded to about 100 m: enough to find what is near.
-    await _store(
+    await _set_place(
         turn,
         postcode=postcode.code,
-        area_name=postcode.place,
+        name=postcode.place,
         latitude=round(location.latitude, 3),
         longitude=round(location.longitude, 3),
     )
-    turn.say(turn.t("ack.place", place=postcode.place))
-    await advance(turn)
 
 
 async def answer_text(turn: Turn, text: str) -> None:
@@ -326,15 +332,13 @@ async def _answer_place_text(turn: Turn, text: str) -> None:
         postcode = await turn.store.get_postcode(code)
         if postcode is None:
             raise InvalidAnswer("place.unknown_postcode", code=code)
-        await _store(
+        await _set_place(
             turn,
             postcode=postcode.code,
-            area_name=postcode.place,
+            name=postcode.place,
             latitude=postcode.latitude,
             longitude=postcode.longitude,
         )
-        turn.say(turn.t("ack.place", place=postcode.place))
-        await advance(turn)
         return
     areas = await turn.store.list_areas()
     wanted = fold(text)
