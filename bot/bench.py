@@ -19,7 +19,8 @@ p50 / indexed p50>`.
 Safety: without `--database-url` it works in a fresh SQLite file `data/bench.db`; it never
 reads DATABASE_URL. It refuses a database that already holds people or initiatives, unless
 `--reset` is given, which empties it first (postcodes and areas stay). Afterwards it removes
-everything it wrote, unless `--keep`.
+everything it wrote, unless `--keep`: the rows it numbered that carry its mark ("Bench ..."
+as first name or title), with what refers to them; the default file is deleted.
 
 Like the migrations, the benchmark works at table level: it bulk-writes rows with
 SQLAlchemy Core (executemany in batches), which no storage verb does.

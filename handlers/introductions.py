@@ -448,10 +448,14 @@ async def _record_outcome(
     turn: Turn, intro: Introduction, outcome: str, as_requester: bool
 ) -> None:
     field = "requester_outcome" if as_requester else "target_outcome"
+    before = intro.requester_outcome if as_requester else intro.target_outcome
     await turn.store.update_introduction(intro.id, {field: outcome})
-    if outcome == "not_yet":
+    if outcome == "not_yet" and before != "not_yet":  # asked again once, not every week
         pending = await turn.store.list_pending_jobs(introduction_id=intro.id)
-        if not any(job.kind == "intro_followup" for job in pending):
+        if not any(  # a follow-up that will ask this person anyway
+            job.kind == "intro_followup" and job.payload.get("only") in (None, turn.person.id)
+            for job in pending
+        ):
             await turn.store.schedule_job(
                 "intro_followup", turn.now + FOLLOW_UP_AFTER, introduction_id=intro.id,
                 payload={"round": 2, "only": turn.person.id},
@@ -472,6 +476,7 @@ def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
         intro = await store.get_introduction(job.introduction_id or 0)
         if intro is not None and intro.status == "requested":
             await _send_request(store, texts, taxonomy, intro, reminder=True)
+            await store.schedule_job("intro_reminder", now, introduction_id=intro.id)
 
     async def expire(store: Store, job: Job, now: datetime) -> None:
         intro = await store.get_introduction(job.introduction_id or 0)

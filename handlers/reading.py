@@ -226,8 +226,11 @@ def read_distance_m(text: str) -> int | None:
     match = _DISTANCE.search(clean(text).lower())
     if not match:
         return None
-    number = float(match.group(1).replace(",", "."))
-    metres = number * 1000 if match.group(2).startswith("k") else number
+    written, unit = match.group(1), match.group(2)
+    if not unit.startswith("k") and re.fullmatch(r"\d{1,3}\.\d{3}", written):
+        written = written.replace(".", "")  # "1.000 meter": a Dutch thousands point
+    number = float(written.replace(",", "."))
+    metres = number * 1000 if unit.startswith("k") else number
     return int(min(max(metres, 100), 50_000))
 
 

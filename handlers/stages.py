@@ -210,6 +210,11 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         direct = {"english": "en", "engels": "en", "nederlands": "nl", "dutch": "nl"}
         if step == LANGUAGE_STEP and folded in direct:
             return False
+        own_words = {"nl": ("engels", "nederlands"), "en": ("english", "dutch")}
+        if folded in own_words.get(turn.lang, ()) and step in STEPS and STEPS[step].tag_kind:
+            # "Engels" in a Dutch conversation, at "what can you do?", is an answer;
+            # "English" there asks to switch.
+            return False
         turn.goto(LANGUAGE_STEP, resume=resume_point(turn))
         if folded in direct:
             await _language_choice(turn, f"lang:{direct[folded]}")

@@ -70,6 +70,11 @@ def read_stranger(texts: Texts, msg: Inbound) -> StrangerAnswer:
         )
     yes_no = read_yes_no(text)
     command = read_command(text)
+    for lang in LANGUAGES:  # the button's words, typed
+        if fold(text) == fold(texts(lang, "button.consent_yes")):
+            return StrangerAnswer(lang)
+        if fold(text) == fold(texts(lang, "button.consent_no")):
+            yes_no = False
     if yes_no is True:
         return StrangerAnswer("en" if fold(text) in ENGLISH_WORDS else language)
     if yes_no is False or command in (Command.STOP, Command.FORGET):

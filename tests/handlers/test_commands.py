@@ -201,7 +201,7 @@ async def test_back_at_the_first_question_says_so(app: App) -> None:
 @pytest.mark.parametrize(
     ("step", "comeback"),
     at_steps(
-        ["hallo", "verder", "Hoi!", "/start", "Jan", "ik wil verder", "klaar"],
+        ["hallo", "verder", "Jan", "/start", "ik wil verder", "Hoi!", "klaar"],
         ["name", "gifts", "distance", "summary", "done"],
     ),
 )
@@ -567,3 +567,31 @@ async def test_a_stopped_intake_resumes_in_a_new_app(app: App, settings: Setting
     assert nl("welcome.back", name_sep=", Anna") in text_of(replies)
     assert asks(replies, "place")
     assert (state.step, state.stopped) == ("place", False)
+
+
+@pytest.mark.parametrize(("word", "tag"), [("Engels", "languages"), ("Nederlands", "dutch")])
+async def test_a_language_name_at_the_gifts_question_is_an_answer(
+    app: App, word: str, tag: str
+) -> None:
+    anna = await seeded(app)
+    await put_at(app, anna, "gifts")
+    replies = await anna.send(word)
+    person, state = await snapshot(app.database, anna)
+    assert tag in person.gifts
+    assert person.language == "nl"
+    assert state.step == "wishes"
+    assert asks(replies, "wishes")
+
+
+@pytest.mark.parametrize(
+    ("typed", "consents"),
+    [("Ja, ik doe mee", True), ("✅ Ja, ik doe mee", True), ("Nee, liever niet", False)],
+)
+async def test_typing_a_consent_button_works_like_tapping_it(
+    app: App, typed: str, consents: bool
+) -> None:
+    anna = Resident(app.conversations)
+    await anna.send("hallo")
+    replies = await anna.send(typed)
+    assert (await person_of(app.database, anna) is not None) is consents
+    assert (nl("consent.thanks") in text_of(replies)) is consents

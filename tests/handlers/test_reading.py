@@ -219,6 +219,8 @@ def test_read_postcode(text: str, expected: str | None) -> None:
     ("text", "expected"),
     [
         ("500 meter", 500),
+        ("1.000 meter", 1000),
+        ("1.5 km", 1500),
         ("500 meters", 500),
         ("300m", 300),
         ("1,5 km", 1500),

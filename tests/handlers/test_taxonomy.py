@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import re
 import string
-import time
 import tomllib
 import unicodedata
 from importlib import resources
@@ -408,7 +407,7 @@ def test_normalise() -> None:
     assert tokenise("  ik\tkook\ngraag ") == ["ik", "kook", "graag"]
 
 
-def test_odd_input_does_not_crash_and_is_fast() -> None:
+def test_odd_input_does_not_crash() -> None:
     rng = random.Random(20240611)
     texts = [
         "".join(rng.choice(string.printable) for _ in range(10_000)),
@@ -422,11 +421,3 @@ def test_odd_input_does_not_crash_and_is_fast() -> None:
                 found = TAXONOMY.read(text, kind, lang)
                 assert len(found) == len(set(found))
                 assert all(kind in TAXONOMY.get(tag_id).kinds for tag_id in found)
-        fastest = min(_seconds(lambda text=text: TAXONOMY.read(text, "gift")) for _ in range(3))
-        assert fastest < 0.05
-
-
-def _seconds(call: Any) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
