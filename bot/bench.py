@@ -22,8 +22,8 @@ reads DATABASE_URL. It refuses a database that already holds people or initiativ
 everything it wrote, unless `--keep`: the rows it numbered that carry its mark ("Bench ..."
 as first name or title), with what refers to them; the default file is deleted.
 
-Like the migrations, the benchmark works at table level: it bulk-writes rows with
-SQLAlchemy Core (executemany in batches), which no storage verb does.
+The data set is built in `bot.synthetic`; `storage.synthetic` bulk-writes it (SQLAlchemy Core,
+executemany in batches), refuses a database in use and removes the benchmark's rows again.
 """
 
 from __future__ import annotations
@@ -31,50 +31,28 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.postcodes import read_geonames
-from handlers.flow import DISTANCES, GROUP, TIMES
+from bot.synthetic import generate
 from handlers.matching import Suggestion, rank, seeker_from
 from handlers.suggest import find_suggestions
-from handlers.taxonomy import Taxonomy
+from storage import synthetic
 from storage.db import Database
 from storage.migrate import migrate
-from storage.models import (
-    Base,
-    InitiativeRow,
-    PersonRow,
-    PostcodeRow,
-)
 from storage.records import Person, Postcode
 
 DEFAULT_DATABASE = Path("data") / "bench.db"
 SHARED_POSTCODES = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "geonames-NL-postcodes.tsv"
 )
-KEPT_ON_RESET = frozenset({"postcodes", "areas"})
-PERSON_MARK = "Bench "  # first names and titles mark the rows that the clean-up may remove
-INITIATIVE_MARK = "Bench initiative "
 FULL_POSTCODE_TABLE = 1_000  # fewer stored postcodes (the demo's few) would crowd the data
-BATCH = 5_000
 WARM_UP = 20
-JITTER_M = 300.0
-METRES_PER_DEGREE = 111_195.0
-INTRODUCTION_STATUSES = (
-    ("requested", 0.3),
-    ("accepted", 0.4),
-    ("declined", 0.15),
-    ("expired", 0.15),
-)
 
 
 class BenchRefused(RuntimeError):
@@ -149,17 +127,7 @@ def load_postcodes_file(path: Path) -> list[Postcode]:
 async def _postcodes(database: Database, options: BenchOptions) -> tuple[list[Postcode], str]:
     """From the postcodes table if it holds a full import, else from --postcodes FILE, else
     from the GeoNames file in ../shared/data next to the repository (else the few stored)."""
-    async with database.engine.connect() as connection:
-        rows = await connection.execute(
-            select(
-                PostcodeRow.code,
-                PostcodeRow.place,
-                PostcodeRow.municipality,
-                PostcodeRow.latitude,
-                PostcodeRow.longitude,
-            ).order_by(PostcodeRow.code)
-        )
-        stored = [Postcode(*row) for row in rows]
+    stored = await synthetic.list_postcodes(database)
     if len(stored) >= FULL_POSTCODE_TABLE:
         return stored, "the postcodes table"
     path = options.postcodes_file
@@ -177,263 +145,19 @@ async def _postcodes(database: Database, options: BenchOptions) -> tuple[list[Po
     return found, str(path)
 
 
-# -- synthetic data --------------------------------------------------------------------------
-
-
-class _Generator:
-    """Seeded rows for residents, initiatives, introductions, dismissals and blocks."""
-
-    def __init__(self, seed: int, postcodes: Sequence[Postcode], now: datetime) -> None:
-        self.rng = random.Random(seed)
-        self.postcodes = list(postcodes)
-        self.now = now
-        taxonomy = Taxonomy.load()
-        self.gift_tags = [tag.id for tag in taxonomy.for_kind("gift")]
-        self.wish_tags = [tag.id for tag in taxonomy.for_kind("wish")]
-        self.day_times = [c.key for c in TIMES if c.key != "any"]
-        self.distances = [int(c.stored) for c in DISTANCES]
-        self.groups = [c.key for c in GROUP]
-
-    def _place(self) -> tuple[Postcode, float, float]:
-        rng = self.rng
-        postcode = rng.choice(self.postcodes)
-        latitude = postcode.latitude + rng.gauss(0.0, JITTER_M) / METRES_PER_DEGREE
-        scale = METRES_PER_DEGREE * math.cos(math.radians(postcode.latitude))
-        longitude = postcode.longitude + rng.gauss(0.0, JITTER_M) / scale
-        return postcode, round(latitude, 6), round(longitude, 6)
-
-    def _times(self) -> list[str]:
-        if self.rng.random() < 0.25:
-            return ["any"]
-        chosen = set(self.rng.sample(self.day_times, self.rng.randint(1, 3)))
-        return [key for key in self.day_times if key in chosen]
-
-    def _ago(self, days: float) -> datetime:
-        return self.now - timedelta(days=self.rng.uniform(0.0, days))
-
-    def residents(self, first_id: int, count: int) -> list[dict[str, Any]]:
-        rng = self.rng
-        rows = []
-        for number in range(count):
-            postcode, latitude, longitude = self._place()
-            done = self._ago(365)
-            rows.append(
-                {
-                    "id": first_id + number,
-                    "role": "resident",
-                    "language": "nl" if rng.random() < 0.85 else "en",
-                    "first_name": f"{PERSON_MARK}{number + 1}",
-                    "postcode": postcode.code,
-                    "area_name": postcode.place,
-                    "latitude": latitude,
-                    "longitude": longitude,
-                    "gifts": rng.sample(self.gift_tags, rng.randint(1, 4)),
-                    "wishes": rng.sample(self.wish_tags, rng.randint(1, 3)),
-                    "times": self._times(),
-                    "max_distance_m": rng.choice(self.distances),
-                    "group_pref": rng.choice(self.groups),
-                    "free_only": rng.random() < 0.4,
-                    "intake_done_at": done,
-                    "reachable": rng.random() >= 0.02,
-                    "suggestions_paused": rng.random() < 0.03,
-                    "organisation_id": None,
-                    "created_at": done - timedelta(minutes=10),
-                }
-            )
-        return rows
-
-    def initiatives(self, first_id: int, count: int) -> list[dict[str, Any]]:
-        rng = self.rng
-        rows = []
-        for number in range(count):
-            postcode, latitude, longitude = self._place()
-            created = self._ago(720)
-            rows.append(
-                {
-                    "id": first_id + number,
-                    "organisation_id": None,
-                    "title": f"{INITIATIVE_MARK}{number + 1}",
-                    "description": "",
-                    "offers": rng.sample(self.wish_tags, rng.randint(1, 3)),
-                    "needs": rng.sample(self.gift_tags, rng.randint(0, 2)),
-                    "postcode": postcode.code,
-                    "place_name": postcode.place,
-                    "latitude": latitude,
-                    "longitude": longitude,
-                    "times": self._times(),
-                    "free": rng.random() < 0.7,
-                    "wheelchair": rng.random() < 0.5,
-                    "capacity": rng.randint(2, 15),
-                    "status": "approved",
-                    "created_at": created,
-                    "updated_at": created,
-                }
-            )
-        return rows
-
-    def links(
-        self, residents: Sequence[dict[str, Any]], initiatives: Sequence[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-        """Introductions, dismissals and blocks, mostly between people of one postcode."""
-        rng = self.rng
-        people_at: dict[str, list[int]] = defaultdict(list)
-        initiatives_at: dict[str, list[int]] = defaultdict(list)
-        for row in residents:
-            people_at[row["postcode"]].append(row["id"])
-        for row in initiatives:
-            initiatives_at[row["postcode"]].append(row["id"])
-        people: list[int] = [row["id"] for row in residents]
-        postcode_of: dict[int, str] = {row["id"]: row["postcode"] for row in residents}
-        all_initiatives: list[int] = [row["id"] for row in initiatives]
-        statuses = [s for s, _ in INTRODUCTION_STATUSES]
-        weights = [w for _, w in INTRODUCTION_STATUSES]
-
-        def near_person(person: int) -> int:
-            local = people_at[postcode_of[person]]
-            other = rng.choice(local if len(local) > 1 else people)
-            return other if other != person else rng.choice(people)
-
-        def near_initiative(person: int) -> int | None:
-            local = initiatives_at.get(postcode_of[person]) or all_initiatives
-            return rng.choice(local) if local else None
-
-        introductions: list[dict[str, Any]] = []
-        seen: set[tuple[int, str, int]] = set()
-        for _ in range(len(residents) // 5):
-            requester = rng.choice(people)
-            to_initiative = rng.random() < 0.6
-            target = near_initiative(requester) if to_initiative else near_person(requester)
-            if target is None or target == requester:
-                continue
-            key = (requester, "i" if to_initiative else "p", target)
-            if key in seen:
-                continue
-            seen.add(key)
-            status = rng.choices(statuses, weights)[0]
-            created = self._ago(60)
-            introductions.append(
-                {
-                    "requester_id": requester,
-                    "initiative_id": target if to_initiative else None,
-                    "neighbour_id": None if to_initiative else target,
-                    "status": status,
-                    "reason": "",
-                    "relay_open": False,
-                    "created_at": created,
-                    "answered_at": None if status == "requested" else created,
-                }
-            )
-        dismissals: list[dict[str, Any]] = []
-        for _ in range(len(residents) // 50):
-            person = rng.choice(people)
-            to_initiative = rng.random() < 0.5
-            target = near_initiative(person) if to_initiative else near_person(person)
-            if target is None or target == person:
-                continue
-            dismissals.append(
-                {
-                    "person_id": person,
-                    "initiative_id": target if to_initiative else None,
-                    "neighbour_id": None if to_initiative else target,
-                    "created_at": self._ago(90),
-                }
-            )
-        blocks: list[dict[str, Any]] = []
-        blocked: set[tuple[int, int]] = set()
-        for _ in range(len(residents) // 100):
-            person = rng.choice(people)
-            other = near_person(person)
-            if other == person or (person, other) in blocked:
-                continue
-            blocked.add((person, other))
-            blocks.append({"person_id": person, "blocked_id": other, "created_at": self._ago(90)})
-        return introductions, dismissals, blocks
-
-
-def _table(name: str) -> Table:
-    return Base.metadata.tables[name]
-
-
-async def _insert(
-    connection: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
-) -> None:
-    for start in range(0, len(rows), BATCH):
-        await connection.execute(insert(table), list(rows[start : start + BATCH]))
-
-
-# -- safety and clean-up ---------------------------------------------------------------------
-
-
-async def _existing_tables(database: Database) -> set[str]:
-    async with database.engine.connect() as connection:
-        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    return set(names)
-
-
-async def _count(connection: AsyncConnection, table: Table) -> int:
-    return int(await connection.scalar(select(func.count()).select_from(table)) or 0)
-
-
 async def _check_or_reset(database: Database, reset: bool, say: Callable[[str], None]) -> None:
-    async with database.engine.connect() as connection:
-        found = {name: await _count(connection, _table(name)) for name in ("people", "initiatives")}
-    if not any(found.values()):
-        return
-    held = ", ".join(f"{n} {what}" for what, n in found.items())
-    if not reset:
-        raise BenchRefused(
-            f"the database already holds {held}; the benchmark only runs on an empty database "
-            "(pass --reset to empty it first: this deletes ALL its data except postcodes)"
-        )
-    say(f"--reset: deleting all data ({held}; postcodes and areas stay)")
-    existing = await _existing_tables(database)
-    async with database.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name in existing and table.name not in KEPT_ON_RESET:
-                await connection.execute(delete(table))
-
-
-async def _clean_up(database: Database, people: range, initiatives: range) -> None:
-    """Remove what the benchmark wrote: its ids, and its marks, so that nothing else goes."""
-    person, initiative = _table("people").c, _table("initiatives").c
-    intro, dismissal, block = (_table(t).c for t in ("introductions", "dismissals", "blocks"))
-    ours = (
-        select(person.id)
-        .where(person.id.between(people.start, people.stop - 1))
-        .where(person.first_name.startswith(PERSON_MARK))
-    )
-    our_initiatives = (
-        select(initiative.id)
-        .where(initiative.id.between(initiatives.start, initiatives.stop - 1))
-        .where(initiative.title.startswith(INITIATIVE_MARK))
-    )
-    async with database.engine.begin() as connection:
-        for condition in (
-            intro.requester_id.in_(ours),
-            intro.neighbour_id.in_(ours),
-            intro.initiative_id.in_(our_initiatives),
-        ):
-            await connection.execute(delete(_table("introductions")).where(condition))
-        await connection.execute(delete(_table("dismissals")).where(dismissal.person_id.in_(ours)))
-        await connection.execute(delete(_table("blocks")).where(block.person_id.in_(ours)))
-        await connection.execute(
-            delete(_table("initiatives")).where(initiative.id.in_(our_initiatives))
-        )
-        await connection.execute(delete(_table("people")).where(person.id.in_(ours)))
-
-
-async def _advance_sequences(database: Database) -> None:
-    """PostgreSQL: the rows were written with explicit ids; move the id sequences past them."""
-    if database.is_sqlite:
-        return
-    async with database.engine.begin() as connection:
-        for name in ("people", "initiatives"):
-            await connection.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT max(id) FROM {name}))"
-                )
-            )
+    try:
+        await synthetic.require_empty(database)
+    except synthetic.DatabaseNotEmpty as in_use:
+        held = synthetic.describe(in_use.held)
+        if not reset:
+            raise BenchRefused(
+                f"the database already holds {held}; the benchmark only runs on an empty "
+                "database (pass --reset to empty it first: this deletes ALL its data except "
+                "postcodes)"
+            ) from None
+        say(f"--reset: deleting all data ({held}; postcodes and areas stay)")
+        await synthetic.reset(database)
 
 
 # -- measuring -------------------------------------------------------------------------------
@@ -529,49 +253,33 @@ async def run_matching_bench(
         now = datetime.now(UTC)
 
         started = time.perf_counter()
-        async with database.engine.connect() as connection:
-            first_person = int(await connection.scalar(select(func.max(PersonRow.id))) or 0) + 1
-            first_initiative = (
-                int(await connection.scalar(select(func.max(InitiativeRow.id))) or 0) + 1
-            )
-        people_ids = range(first_person, first_person + options.residents)
-        initiative_ids = range(first_initiative, first_initiative + options.initiatives)
-        generator = _Generator(options.seed, postcodes, now)
-        residents = generator.residents(first_person, options.residents)
-        initiatives = generator.initiatives(first_initiative, options.initiatives)
-        introductions, dismissals, blocks = generator.links(residents, initiatives)
+        ids = await synthetic.next_ids(
+            database, people=options.residents, initiatives=options.initiatives
+        )
+        data = generate(options.seed, postcodes, now, ids)
         try:
-            async with database.engine.begin() as connection:
-                for name, rows in (
-                    ("people", residents),
-                    ("initiatives", initiatives),
-                    ("introductions", introductions),
-                    ("dismissals", dismissals),
-                    ("blocks", blocks),
-                ):
-                    await _insert(connection, _table(name), rows)
-            async with database.engine.connect() as connection:
-                await connection.execute(text("ANALYZE"))
-                await connection.commit()
+            written = await synthetic.insert_set(database, data)
+            await synthetic.analyze(database)
             result.setup_s = time.perf_counter() - started
             result.counts.update(
-                residents=len(residents),
-                initiatives=len(initiatives),
-                introductions=len(introductions),
-                dismissals=len(dismissals),
-                blocks=len(blocks),
+                residents=written["people"],
+                initiatives=written["initiatives"],
+                introductions=written["introductions"],
+                dismissals=written["dismissals"],
+                blocks=written["blocks"],
                 postcodes=len(postcodes),
             )
             say(
-                f"data: {len(residents)} residents, {len(initiatives)} approved initiatives, "
-                f"{len(introductions)} introductions, {len(dismissals)} dismissals, "
-                f"{len(blocks)} blocks; {len(postcodes)} postcodes from {source}"
+                f"data: {written['people']} residents, {written['initiatives']} approved "
+                f"initiatives, {written['introductions']} introductions, "
+                f"{written['dismissals']} dismissals, {written['blocks']} blocks; "
+                f"{len(postcodes)} postcodes from {source}"
             )
             say(f"setup (generate, bulk insert, ANALYZE): {result.setup_s:.1f} s")
 
             picker = random.Random(options.seed + 1)
             wanted = min(options.requests + WARM_UP, options.residents)
-            asked = picker.sample(list(people_ids), wanted)
+            asked = picker.sample(list(ids.people), wanted)
             people = await _load_people(database, asked[: options.requests])
             warm_up = await _load_people(database, asked[options.requests :] or asked[:WARM_UP])
             result.indexed, indexed = await _measure_indexed(
@@ -594,21 +302,20 @@ async def run_matching_bench(
                 f"same suggestions on both paths: {result.same_results} of {result.compared}; "
                 f"speedup_vs_scan = naive p50 / indexed p50 = {result.speedup:.1f}"
             )
-            async with database.engine.connect() as connection:
-                held = await _count(connection, _table("people"))
-            if held != len(residents):
+            held = (await synthetic.count_rows(database))["people"]
+            if held != written["people"]:
                 say(
                     f"WARNING: the database held {held} people at the end instead of "
-                    f"{len(residents)}; something else changed it during the run"
+                    f"{written['people']}; something else changed it during the run"
                 )
         finally:
             if options.keep:
-                await _advance_sequences(database)
+                await synthetic.advance_id_sequences(database)
                 say("--keep: the benchmark data stays in the database")
             elif fresh_file:
                 say(f"removed the benchmark data ({DEFAULT_DATABASE} is deleted)")
             else:
-                await _clean_up(database, people_ids, initiative_ids)
+                await synthetic.remove(database, ids)
                 say("removed the benchmark data")
     finally:
         await database.dispose()

@@ -153,6 +153,9 @@ def _carry(turn: Turn) -> dict[str, object]:
 
 async def _route_chosen(turn: Turn, route: str, contact: str | None) -> None:
     context = dict(turn.state.context)
+    # Back first: when the step below is refused (the suggestion or introduction changed
+    # meanwhile), the person is not left at a route question that can only be refused again.
+    turn.resume(str(context.get("resume", "done")))
     if "target" in context:
         kind, _, number = str(context["target"]).partition(":")
         await _create_request(turn, kind, int(number), route, contact)
@@ -160,7 +163,6 @@ async def _route_chosen(turn: Turn, route: str, contact: str | None) -> None:
         await _accept(turn, int(context["answer"]), route, contact)
     elif "share" in context:
         await _share(turn, int(context["share"]), route, contact)
-    turn.resume(str(context.get("resume", "done")))
 
 
 async def _create_request(
@@ -476,7 +478,6 @@ def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
         intro = await store.get_introduction(job.introduction_id or 0)
         if intro is not None and intro.status == "requested":
             await _send_request(store, texts, taxonomy, intro, reminder=True)
-            await store.schedule_job("intro_reminder", now, introduction_id=intro.id)
 
     async def expire(store: Store, job: Job, now: datetime) -> None:
         intro = await store.get_introduction(job.introduction_id or 0)

@@ -7,17 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.demo import DEMO_POSTCODES
+from storage import synthetic
 from storage.db import Database
 from storage.migrate import migrate
-from storage.models import Base
 
 LAST_LINE = re.compile(r"^p95_ms=\d+\.\d+ speedup_vs_scan=\d+\.\d+$")
-PEOPLE = Base.metadata.tables["people"]
-INITIATIVES = Base.metadata.tables["initiatives"]
 
 
 @pytest.fixture
@@ -58,10 +55,8 @@ def tiny(url: str, postcodes: Path, *extra: str) -> list[str]:
 async def _counts(url: str) -> tuple[int, int]:
     database = Database(url)
     try:
-        async with database.engine.connect() as connection:
-            people = await connection.scalar(select(func.count()).select_from(PEOPLE))
-            initiatives = await connection.scalar(select(func.count()).select_from(INITIATIVES))
-        return int(people or 0), int(initiatives or 0)
+        counts = await synthetic.count_rows(database)
+        return counts["people"], counts["initiatives"]
     finally:
         await database.dispose()
 
@@ -121,12 +116,10 @@ def test_the_bench_can_keep_its_data(tmp_path: Path, postcodes: Path) -> None:
 
 
 async def _clean_up_around_someone_else(url: str) -> tuple[int, int]:
-    from bot.bench import _clean_up
-
     await _add_someone(url)  # not the benchmark's, and numbered within its range
     database = Database(url)
     try:
-        await _clean_up(database, range(1, 400), range(1, 40))
+        await synthetic.remove(database, synthetic.IdRanges(range(1, 400), range(1, 40)))
     finally:
         await database.dispose()
     return await _counts(url)
