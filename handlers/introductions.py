@@ -33,7 +33,7 @@ REMIND_AFTER = timedelta(days=3)
 EXPIRE_AFTER = timedelta(days=7)
 FOLLOW_UP_AFTER = timedelta(days=7)
 ROUTES = ("bot", "username", "phone")
-OUTCOMES = ("met_good", "met_not_for_me", "not_yet", "no")
+OUTCOMES = ("met_good", "not_for_me", "not_yet", "no")  # each fits the 12-character column
 ROUTE_STEP = "contact_route"
 PHONE_STEP = "contact_phone"
 RELAY_STEP = "relay_write"
@@ -58,9 +58,12 @@ def _told(turn: Turn) -> Queue:
 
 
 async def target_people(store: Store, intro: Introduction) -> list[int]:
-    """The people who answer for the other side: the neighbour, or the organisers."""
+    """The other side: the neighbour; for an initiative, the organiser who said yes, or
+    (while nobody answered yet) all its organisers."""
     if intro.neighbour_id is not None:
         return [intro.neighbour_id]
+    if intro.answered_by_id is not None:
+        return [intro.answered_by_id]
     assert intro.initiative_id is not None
     return await store.list_organiser_ids(intro.initiative_id)
 
@@ -68,6 +71,8 @@ async def target_people(store: Store, intro: Introduction) -> list[int]:
 async def is_target(store: Store, intro: Introduction, person_id: int) -> bool:
     if intro.neighbour_id is not None:
         return intro.neighbour_id == person_id
+    if intro.answered_by_id is not None:
+        return intro.answered_by_id == person_id
     assert intro.initiative_id is not None
     return await store.is_organiser_of(person_id, intro.initiative_id)
 
@@ -238,8 +243,11 @@ async def act(turn: Turn, choice: str) -> None:
     me = turn.person.id
     as_target = await is_target(turn.store, intro, me)
     as_requester = intro.requester_id == me
-    if action in ("accept", "decline") and as_target and intro.status == "requested":
-        if action == "decline":
+    if action in ("accept", "decline") and as_target:
+        if intro.status != "requested":  # answered, expired or withdrawn meanwhile
+            turn.say(turn.t("intro.too_late"))
+            turn.ask_after = True
+        elif action == "decline":
             await _decline(turn, intro)
         else:
             turn.goto(ROUTE_STEP, answer=intro.id, resume=_resume_point(turn))
@@ -293,6 +301,7 @@ async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) ->
             "answered_at": turn.now,
             "target_route": route,
             "target_contact": contact,
+            "answered_by_id": turn.person.id,
             # Whoever chose "via the bot" can only be reached through the relay.
             "relay_open": route == "bot" or intro.requester_route == "bot",
         },
@@ -384,8 +393,7 @@ async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> 
         turn.say(turn.t("intro.share_waiting", name=name))
         return
     intro = await turn.store.update_introduction(intro.id, {"relay_open": False})
-    target = (await target_people(turn.store, intro)) if as_requester else [turn.person.id]
-    answered_by = target[0] if target else turn.person.id
+    answered_by = intro.answered_by_id or intro.neighbour_id or turn.person.id
     await reveal(turn.store, turn.texts, intro, answered_by=answered_by, queue=_told(turn))
     turn.say(turn.t("intro.shared"))
 

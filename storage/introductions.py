@@ -28,6 +28,7 @@ INTRODUCTION_FIELDS = frozenset(
         "target_outcome",
         "relay_open",
         "answered_at",
+        "answered_by_id",
     }
 )
 
@@ -47,6 +48,7 @@ def _introduction(row: IntroductionRow) -> Introduction:
         requester_outcome=row.requester_outcome,
         target_outcome=row.target_outcome,
         relay_open=row.relay_open,
+        answered_by_id=row.answered_by_id,
         created_at=aware(row.created_at),
         answered_at=aware(row.answered_at),
     )

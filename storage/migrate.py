@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import Database
 
@@ -51,9 +52,23 @@ def _upgrade(connection: Connection, config: Config) -> None:
 
 
 async def migrate(database: Database) -> None:
-    """Bring the database to the newest schema; refuse a database newer than the code."""
+    """Bring the database to the newest schema; refuse a database newer than the code.
+
+    On SQLite, Alembic changes a table by copying it; with foreign keys enforced, dropping
+    the old copy would cascade into the rows that refer to it. So SQLite migrates on a
+    connection without enforcement, and the references are checked afterwards.
+    """
     config = alembic_config(database.url)
-    async with database.engine.connect() as connection:
-        await connection.run_sync(_upgrade, config)
-        await connection.commit()
+    engine = create_async_engine(database.url) if database.is_sqlite else database.engine
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_upgrade, config)
+            await connection.commit()
+            if database.is_sqlite:
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+    finally:
+        if engine is not database.engine:
+            await engine.dispose()
     log.info("database schema is up to date")

@@ -264,6 +264,9 @@ class IntroductionRow(Base):
     requester_outcome: Mapped[str | None] = mapped_column(String(12))
     target_outcome: Mapped[str | None] = mapped_column(String(12))
     relay_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The organiser who said yes for an initiative: from then on the only one on that side.
+    # A plain id (no foreign key), cleared when that person is erased.
+    answered_by_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
 

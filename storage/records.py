@@ -126,6 +126,7 @@ class Introduction:
     requester_outcome: str | None = None
     target_outcome: str | None = None
     relay_open: bool = False
+    answered_by_id: int | None = None
     created_at: datetime | None = None
     answered_at: datetime | None = None
 

@@ -233,6 +233,27 @@ class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
             IntroductionRow.requester_id == person_id, IntroductionRow.neighbour_id == person_id
         )
         introductions = select(IntroductionRow.id).where(theirs)
+        # Contact details they gave may sit in messages for others: remove those messages.
+        contacts = await session.execute(
+            select(IntroductionRow.requester_contact)
+            .where(IntroductionRow.requester_id == person_id)
+            .union(
+                select(IntroductionRow.target_contact).where(
+                    or_(
+                        IntroductionRow.neighbour_id == person_id,
+                        IntroductionRow.answered_by_id == person_id,
+                    )
+                )
+            )
+        )
+        for (contact,) in contacts:
+            if contact:
+                await session.execute(delete(OutboxRow).where(OutboxRow.text.contains(contact)))
+        await session.execute(
+            update(IntroductionRow)
+            .where(IntroductionRow.answered_by_id == person_id)
+            .values(answered_by_id=None)
+        )
         await session.execute(delete(JobRow).where(JobRow.introduction_id.in_(introductions)))
         await session.execute(delete(JobRow).where(JobRow.person_id == person_id))
         await session.execute(delete(IntroductionRow).where(theirs))

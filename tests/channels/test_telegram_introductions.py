@@ -482,10 +482,12 @@ async def community(app: App, tg: FakeTelegram) -> Community:
     return Community(henk, anna, soup, walk, request, one(ideas, SOUP))
 
 
-def not_for_you(app: App, replies: list[BotMessage], question: str) -> None:
+def not_for_you(
+    app: App, replies: list[BotMessage], question: str, *, because: str = "button.not_for_you"
+) -> None:
     """A refused button: a kind word, and the question the person was at, again."""
     refusal, again = replies
-    assert refusal.text == t(app, "button.not_for_you")
+    assert refusal.text == t(app, because)
     assert question in (again.text or "")
 
 
@@ -619,7 +621,7 @@ async def test_organiser_to_resident_to_neighbour_over_telegram(
     [question] = await anna.receive(1)
     assert question.text == t(app, "followup.question", name=SOUP)
     assert question.buttons == [
-        t(app, f"button.outcome.{o}") for o in ("met_good", "met_not_for_me", "not_yet", "no")
+        t(app, f"button.outcome.{o}") for o in ("met_good", "not_for_me", "not_yet", "no")
     ]
     [thanks] = await anna.tap(t(app, "button.outcome.met_good"), 1, on=question)
     assert thanks.text == t(app, "followup.thanks.met_good")
@@ -754,10 +756,10 @@ async def test_an_unanswered_request_is_reminded_once_then_expires(
     assert await fire_due(bot) == 0
     await quiet(tg, henk, anna)
 
-    # Henk's old "Ja" (on the first request, and on the reminder) is refused kindly.
+    # Henk's old "Ja" (on the first request, and on the reminder): too late, kindly said.
     for message in (world.request, reminder):
         refused = await henk.tap(t(app, "button.accept"), 2, on=message)
-        not_for_you(app, refused, t(app, "menu.question"))
+        not_for_you(app, refused, t(app, "menu.question"), because="intro.too_late")
     after = await introduction(app, intro.id)
     assert (after.status, after.target_route, after.target_contact) == ("expired", None, None)
     await quiet(tg, henk, anna)
@@ -829,7 +831,8 @@ async def test_forged_and_replayed_buttons_change_nothing_and_leak_nothing(
         not_for_you(app, forged, ask_name)
     for data in (f"x:{intro.id + 1}:accept", "x:abc:accept", "x:", f"x:{intro.id}"):
         not_for_you(app, await mallory.forge(data, name_question.message_id, 2), ask_name)
-    not_for_you(app, await henk.forge(accept, world.request.message_id, 2), t(app, "menu.question"))
+    replayed = await henk.forge(accept, world.request.message_id, 2)
+    not_for_you(app, replayed, t(app, "menu.question"), because="intro.too_late")
     await nothing_changed(accepted)
 
     # Nothing about the introduction reached Mallory; Henk's number reached Anna only, and

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import Database, normalise_url
@@ -112,11 +113,12 @@ async def test_migrating_twice_is_a_no_op(empty_database: Database) -> None:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(empty_database.engine.sync_engine, "before_cursor_execute", record)
+    # Every engine: on SQLite, migrations run on an engine of their own.
+    event.listen(Engine, "before_cursor_execute", record)
     try:
         await migrate(empty_database)
     finally:
-        event.remove(empty_database.engine.sync_engine, "before_cursor_execute", record)
+        event.remove(Engine, "before_cursor_execute", record)
 
     assert statements, "the listener saw nothing: the check below would prove nothing"
     assert [s for s in statements if WRITES.match(s)] == []
@@ -158,3 +160,42 @@ async def test_downgrade_to_base_then_upgrade_again(empty_database: Database) ->
 
     assert await current_revision(empty_database) == head_revision()
     assert await schema_diff(empty_database) == []
+
+
+async def test_changing_a_table_keeps_the_rows_that_refer_to_it(
+    empty_database: Database,
+) -> None:
+    """Alembic rebuilds a SQLite table to change it; that must not cascade into other rows."""
+    await migrate(empty_database)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    async with empty_database.unit_of_work() as store:
+        anna = await store.create_person_with_consent(
+            channel="test", external_id="anna", username=None, language="nl",
+            consent_version="v1",
+        )  # fmt: skip
+        bram = await store.create_person_with_consent(
+            channel="test", external_id="bram", username=None, language="nl",
+            consent_version="v1",
+        )  # fmt: skip
+        intro = await store.create_introduction(
+            anna.id, neighbour_id=bram.id, reason="cooking", route="bot", contact=None, now=now
+        )
+        await store.schedule_job("intro_followup", now, introduction_id=intro.id)
+
+    # Back to before 0003 (on a plain engine, as `migrate` does on SQLite) and forward again.
+    plain = create_async_engine(empty_database.url)
+    async with plain.connect() as connection:
+        await connection.run_sync(_downgrade_to, empty_database.url, "0002")
+        await connection.commit()
+    await plain.dispose()
+    await migrate(empty_database)
+
+    async with empty_database.unit_of_work() as store:
+        assert [job.introduction_id for job in await store.list_pending_jobs()] == [intro.id]
+        assert (await store.get_introduction(intro.id)) is not None
+
+
+def _downgrade_to(connection: Connection, url: str, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
