@@ -15,7 +15,7 @@ from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
 from handlers.i18n import Texts
-from handlers.introductions import job_handlers
+from handlers.followup import job_handlers
 from handlers.taxonomy import Taxonomy
 from storage.db import Database
 from storage.migrate import migrate

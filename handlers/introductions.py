@@ -1,4 +1,6 @@
-"""Introductions with double opt-in, the relay "via the bot", reminders and follow-ups.
+"""Introductions with double opt-in: asking, answering, and releasing contact details.
+
+The relay lives in `relay.py`, the timers (reminder, expiry, follow-up) in `followup.py`.
 
 The life of an introduction:
 
@@ -17,16 +19,26 @@ nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.i18n import Texts
 from handlers.ideas import IDEAS_KEY, check_suggestion, reason_tags
 from handlers.messages import Option
+from handlers.parties import (
+    Queue,
+    first_name,
+    is_target,
+    other_name,
+    others,
+    side_name,
+    target_people,
+    told,
+)
+from handlers.relay import RELAY_STEP, end_relay
 from handlers.taxonomy import Taxonomy
 from handlers.turn import Turn
-from storage.records import Introduction, Job, Person
+from storage.records import Introduction
 from storage.store import Store
 
 REMIND_AFTER = timedelta(days=3)
@@ -36,59 +48,7 @@ ROUTES = ("bot", "username", "phone")
 OUTCOMES = ("met_good", "not_for_me", "not_yet", "no")  # each fits the 12-character column
 ROUTE_STEP = "contact_route"
 PHONE_STEP = "contact_phone"
-RELAY_STEP = "relay_write"
 _PHONE = re.compile(r"^(\+31|0031|0)[1-9][0-9]{8}$")
-
-# Puts a message for someone else in the outbox: `Store.queue_message` for timers, and
-# `_told(turn)` during a conversation, so that the conversation wakes the delivery.
-Queue = Callable[[int, str, Sequence[tuple[str, str]]], Awaitable[object]]
-
-
-def _told(turn: Turn) -> Queue:
-    """Messages for others through `turn.tell`: queued in the same transaction, and the
-    conversation's outbox listeners (the delivery's wake) are called after the commit."""
-
-    async def queue(person_id: int, text: str, options: Sequence[tuple[str, str]]) -> None:
-        turn.tell(person_id, text, tuple(Option(key, label) for key, label in options))
-
-    return queue
-
-
-# -- who is who ------------------------------------------------------------------------
-
-
-async def target_people(store: Store, intro: Introduction) -> list[int]:
-    """The other side: the neighbour; for an initiative, the organiser who said yes, or
-    (while nobody answered yet) all its organisers."""
-    if intro.neighbour_id is not None:
-        return [intro.neighbour_id]
-    if intro.answered_by_id is not None:
-        return [intro.answered_by_id]
-    assert intro.initiative_id is not None
-    return await store.list_organiser_ids(intro.initiative_id)
-
-
-async def is_target(store: Store, intro: Introduction, person_id: int) -> bool:
-    if intro.neighbour_id is not None:
-        return intro.neighbour_id == person_id
-    if intro.answered_by_id is not None:
-        return intro.answered_by_id == person_id
-    assert intro.initiative_id is not None
-    return await store.is_organiser_of(person_id, intro.initiative_id)
-
-
-async def _side_name(store: Store, intro: Introduction, texts: Texts, language: str) -> str:
-    """How the requester sees the other side: a first name, or the initiative's title."""
-    if intro.neighbour_id is not None:
-        neighbour = await store.get_person(intro.neighbour_id)
-        return (neighbour.first_name if neighbour else None) or texts(language, "intro.someone")
-    initiative = await store.get_initiative(intro.initiative_id or 0)
-    return initiative.title if initiative else texts(language, "intro.someone")
-
-
-def _first_name(person: Person | None, texts: Texts, language: str) -> str:
-    return (person.first_name if person else None) or texts(language, "intro.someone")
-
 
 # -- asking for an introduction --------------------------------------------------------
 
@@ -182,17 +142,17 @@ async def _create_request(
         turn.person.id, reason=reason_tags(suggestion), route=route, contact=contact,
         now=turn.now, **ids,
     )  # fmt: skip
-    await _send_request(
-        turn.store, turn.texts, turn.taxonomy, intro, reminder=False, queue=_told(turn)
+    await send_request(
+        turn.store, turn.texts, turn.taxonomy, intro, reminder=False, queue=told(turn)
     )
     await turn.store.schedule_job(
         "intro_reminder", turn.now + REMIND_AFTER, introduction_id=intro.id
     )
     await turn.store.schedule_job("intro_expiry", turn.now + EXPIRE_AFTER, introduction_id=intro.id)
-    turn.say(turn.t("intro.asked", name=await _side_name(turn.store, intro, turn.texts, turn.lang)))
+    turn.say(turn.t("intro.asked", name=await side_name(turn.store, intro, turn.texts, turn.lang)))
 
 
-async def _send_request(
+async def send_request(
     store: Store,
     texts: Texts,
     taxonomy: Taxonomy,
@@ -213,7 +173,7 @@ async def _send_request(
         tags = [t for t in intro.reason.split(",") if t in taxonomy]
         fits = ", ".join(taxonomy.get(t).label(lang) for t in tags)
         values = {
-            "name": _first_name(requester, texts, lang),
+            "name": first_name(requester, texts, lang),
             "area": (requester.area_name if requester else None) or "?",
             "fits": fits or "-",
             "title": initiative.title if initiative else "",
@@ -256,11 +216,11 @@ async def act(turn: Turn, choice: str) -> None:
     if intro.status == "accepted" and (as_target or as_requester):
         if action == "write" and intro.relay_open:
             turn.goto(RELAY_STEP, intro=intro.id, resume=_resume_point(turn))
-            name = await _other_name(turn, intro, as_requester)
+            name = await other_name(turn, intro, as_requester)
             turn.say(turn.t("relay.write", name=name))
             return
         if action == "end" and intro.relay_open:
-            await _end_relay(turn, intro, as_requester)
+            await end_relay(turn, intro, as_requester)
             return
         if action == "share":
             turn.goto(ROUTE_STEP, share=intro.id, resume=_resume_point(turn))
@@ -278,7 +238,7 @@ async def _decline(turn: Turn, intro: Introduction) -> None:
     requester = await turn.store.get_person(intro.requester_id)
     if requester is not None:
         lang = requester.language
-        name = await _side_name(turn.store, intro, turn.texts, lang)
+        name = await side_name(turn.store, intro, turn.texts, lang)
         turn.tell(
             requester.id,
             turn.texts(lang, "intro.declined", name=name),
@@ -311,7 +271,7 @@ async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) ->
         "intro_followup", turn.now + FOLLOW_UP_AFTER, introduction_id=intro.id,
         payload={"round": 1},
     )  # fmt: skip
-    await reveal(turn.store, turn.texts, intro, answered_by=turn.person.id, queue=_told(turn))
+    await reveal(turn.store, turn.texts, intro, answered_by=turn.person.id, queue=told(turn))
 
 
 async def reveal(
@@ -330,14 +290,14 @@ async def reveal(
     answerer = await store.get_person(answered_by)
     if requester is None or answerer is None:
         return
-    side = await _side_name(store, intro, texts, requester.language)
+    side = await side_name(store, intro, texts, requester.language)
     to_requester = _route_text(texts, requester.language, intro, target_side=True, name=side)
     await queue(
         requester.id,
         texts(requester.language, "intro.accepted", name=side) + "\n" + to_requester[0],
         to_requester[1],
     )
-    name = _first_name(requester, texts, answerer.language)
+    name = first_name(requester, texts, answerer.language)
     to_target = _route_text(texts, answerer.language, intro, target_side=False, name=name)
     await queue(
         answerer.id,
@@ -380,9 +340,9 @@ async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> 
         intro.id, dict(zip(fields, (route, contact), strict=True))
     )
     both = intro.requester_route != "bot" and intro.target_route != "bot"
-    name = await _other_name(turn, intro, as_requester)
+    name = await other_name(turn, intro, as_requester)
     if not both:
-        for other in await _others(turn, intro, as_requester):
+        for other in await others(turn, intro, as_requester):
             person = await turn.store.get_person(other)
             lang = person.language if person else "nl"
             turn.tell(
@@ -394,64 +354,11 @@ async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> 
         return
     intro = await turn.store.update_introduction(intro.id, {"relay_open": False})
     answered_by = intro.answered_by_id or intro.neighbour_id or turn.person.id
-    await reveal(turn.store, turn.texts, intro, answered_by=answered_by, queue=_told(turn))
+    await reveal(turn.store, turn.texts, intro, answered_by=answered_by, queue=told(turn))
     turn.say(turn.t("intro.shared"))
 
 
-async def _others(turn: Turn, intro: Introduction, as_requester: bool) -> list[int]:
-    return await target_people(turn.store, intro) if as_requester else [intro.requester_id]
-
-
-async def _other_name(turn: Turn, intro: Introduction, as_requester: bool) -> str:
-    if as_requester:
-        return await _side_name(turn.store, intro, turn.texts, turn.lang)
-    return _first_name(await turn.store.get_person(intro.requester_id), turn.texts, turn.lang)
-
-
-# -- the relay -------------------------------------------------------------------------
-
-
-async def relay_text(turn: Turn, text: str) -> None:
-    """Pass one message on to the other side, names shown, numbers hidden."""
-    intro = await turn.store.get_introduction(int(turn.state.context.get("intro", 0)))
-    if intro is None or intro.status != "accepted" or not intro.relay_open:
-        turn.resume(str(turn.state.context.get("resume", "done")))
-        raise InvalidAnswer("relay.closed")
-    as_requester = intro.requester_id == turn.person.id
-    if not as_requester and not await is_target(turn.store, intro, turn.person.id):
-        raise NotAllowed("not part of this conversation")
-    sender = turn.person.first_name or turn.t("intro.someone")
-    if not as_requester and intro.initiative_id is not None:
-        sender = f"{sender} ({await _side_name(turn.store, intro, turn.texts, turn.lang)})"
-    for other in await _others(turn, intro, as_requester):
-        person = await turn.store.get_person(other)
-        lang = person.language if person else "nl"
-        turn.tell(
-            other,
-            turn.texts(lang, "relay.message", name=sender, text=text),
-            (
-                Option(f"x:{intro.id}:write", turn.texts(lang, "button.reply")),
-                Option(f"x:{intro.id}:end", turn.texts(lang, "button.end_relay")),
-            ),
-        )
-    turn.say(turn.t("relay.sent"))
-    turn.resume(str(turn.state.context.get("resume", "done")))
-
-
-async def _end_relay(turn: Turn, intro: Introduction, as_requester: bool) -> None:
-    await turn.store.update_introduction(intro.id, {"relay_open": False})
-    for other in await _others(turn, intro, as_requester):
-        person = await turn.store.get_person(other)
-        lang = person.language if person else "nl"
-        turn.tell(other, turn.texts(lang, "relay.ended_by", name=turn.person.first_name or "?"))
-    turn.say(turn.t("relay.ended"))
-
-
 # -- follow-up -------------------------------------------------------------------------
-
-
-def outcome_options(texts: Texts, lang: str, intro_id: int) -> tuple[tuple[str, str], ...]:
-    return tuple((f"x:{intro_id}:{o}", texts(lang, f"button.outcome.{o}")) for o in OUTCOMES)
 
 
 async def _record_outcome(
@@ -471,60 +378,3 @@ async def _record_outcome(
                 payload={"round": 2, "only": turn.person.id},
             )  # fmt: skip
     turn.say(turn.t(f"followup.thanks.{outcome}"))
-
-
-# -- timers ----------------------------------------------------------------------------
-
-
-JobHandler = Callable[[Store, Job, datetime], Awaitable[None]]
-
-
-def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
-    """What each kind of timer does when it fires (run by the scheduler, once)."""
-
-    async def remind(store: Store, job: Job, now: datetime) -> None:
-        intro = await store.get_introduction(job.introduction_id or 0)
-        if intro is not None and intro.status == "requested":
-            await _send_request(store, texts, taxonomy, intro, reminder=True)
-
-    async def expire(store: Store, job: Job, now: datetime) -> None:
-        intro = await store.get_introduction(job.introduction_id or 0)
-        if intro is None or intro.status != "requested":
-            return
-        await store.update_introduction(intro.id, {"status": "expired", "answered_at": now})
-        requester = await store.get_person(intro.requester_id)
-        if requester is not None:
-            lang = requester.language
-            name = await _side_name(store, intro, texts, lang)
-            await store.queue_message(
-                requester.id,
-                texts(lang, "intro.expired", name=name),
-                ((IDEAS_KEY, texts(lang, "menu.ideas")),),
-            )
-
-    async def follow_up(store: Store, job: Job, now: datetime) -> None:
-        intro = await store.get_introduction(job.introduction_id or 0)
-        if intro is None or intro.status != "accepted":
-            return
-        asked = [intro.requester_id]
-        if intro.neighbour_id is not None:
-            asked.append(intro.neighbour_id)
-        only = job.payload.get("only")
-        for person_id in asked:
-            if only is not None and person_id != only:
-                continue
-            person = await store.get_person(person_id)
-            if person is None:
-                continue
-            other = await _side_name(store, intro, texts, person.language)
-            if person_id != intro.requester_id:
-                other = _first_name(
-                    await store.get_person(intro.requester_id), texts, person.language
-                )
-            await store.queue_message(
-                person_id,
-                texts(person.language, "followup.question", name=other),
-                outcome_options(texts, person.language, intro.id),
-            )
-
-    return {"intro_reminder": remind, "intro_expiry": expire, "intro_followup": follow_up}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from handlers import ideas, intake, introductions, menu, organiser, privacy
+from handlers import ideas, intake, introductions, menu, organiser, privacy, relay
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FIRST_STEP, FLOW_OF, INTAKE_FLOW, STEPS, Kind
 from handlers.i18n import LANGUAGES
@@ -178,8 +178,8 @@ STAGES[introductions.ROUTE_STEP] = Stage(
 STAGES[introductions.PHONE_STEP] = Stage(
     _phone_ask, _no_options, _no_choice, introductions.phone_text
 )
-STAGES[introductions.RELAY_STEP] = Stage(
-    _relay_ask, _no_options, _no_choice, introductions.relay_text
+STAGES[relay.RELAY_STEP] = Stage(
+    _relay_ask, _no_options, _no_choice, relay.relay_text
 )
 
 
