@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
-from handlers.i18n import Texts
 from handlers.followup import job_handlers
+from handlers.i18n import Texts
 from handlers.taxonomy import Taxonomy
 from storage.db import Database
 from storage.migrate import migrate
