@@ -267,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("chat", "bench") and not args.verbose:
         level = logging.WARNING  # keep the chat and the figures readable
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         handler: Command = args.handler
         return asyncio.run(handler(args, settings))

@@ -15,7 +15,12 @@ def menu_options(turn: Turn) -> tuple[Option, ...]:
         items = ORGANISER_ITEMS
         if turn.person.intake_done_at is not None:  # an organiser can be a resident too
             items = (*ORGANISER_ITEMS[:3], "ideas", *ORGANISER_ITEMS[3:])
-    return tuple(turn.option(f"menu:{item}", turn.t(f"menu.{item}")) for item in items)
+    more = bool(turn.state.context.get("shown"))  # suggestions were just shown: "more"
+
+    def label(item: str) -> str:
+        return turn.t("menu.more_ideas") if item == "ideas" and more else turn.t(f"menu.{item}")
+
+    return tuple(turn.option(f"menu:{item}", label(item)) for item in items)
 
 
 def show_menu(turn: Turn, *, intro: str | None = None) -> None:
