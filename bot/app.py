@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from bot.housekeeping import HOUSEKEEPING, housekeeping
 from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
@@ -47,7 +48,7 @@ def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
         texts=texts,
         conversations=conversations,
         clock=clock,
-        job_handlers=job_handlers(texts, taxonomy),
+        job_handlers={**job_handlers(texts, taxonomy), HOUSEKEEPING: housekeeping},
     )
 
 

@@ -13,6 +13,7 @@ from bot.app import App, build_scheduler
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import polling
 from bot.delivery import OutboxDelivery
+from bot.housekeeping import plan_housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ async def run_bot(app: App) -> int:
         )
         app.conversations.on_outbox(delivery.wake)
         scheduler = build_scheduler(app, on_fired=delivery.wake)
+        await plan_housekeeping(app.database, app.clock())
         async with background(
             scheduler=scheduler.run_forever(), outbox_telegram=delivery.run_forever()
         ):

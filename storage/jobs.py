@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from storage.models import IdentityRow, JobRow, OutboxRow, PersonRow
 from storage.records import Identity, Job, OutboxMessage
@@ -238,3 +238,17 @@ class JobVerbs(Verbs):
         if person_id is not None:
             statement = statement.where(OutboxRow.person_id == person_id)
         return int(await self._session.scalar(statement) or 0)
+
+    async def forget_sent_outbox_before(self, moment: datetime) -> int:
+        """Delete messages delivered before `moment`: once sent, the outbox need not keep
+        their text (which may hold someone's contact details)."""
+        result = await self._session.execute(
+            delete(OutboxRow).where(OutboxRow.sent_at.is_not(None), OutboxRow.sent_at < moment)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def has_pending_job(self, kind: str) -> bool:
+        found = await self._session.scalar(
+            select(JobRow.id).where(JobRow.kind == kind, JobRow.done_at.is_(None)).limit(1)
+        )
+        return found is not None
