@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from sqlalchemy import func, insert, select
+
+from bot.app import App
+from bot.demo import DEMO_AREAS, DEMO_POSTCODES, seed_demo
 from handlers.conversation import Conversations
 from handlers.messages import Inbound, Location, MediaKind, Option, Reply
 from storage.db import Database
+from storage.models import AreaRow, Base, PostcodeRow
 from storage.records import ConversationState, Person
 
 _update_ids = itertools.count(1)
@@ -89,3 +94,65 @@ async def state_of(database: Database, resident: Resident) -> ConversationState 
     async with database.unit_of_work() as store:
         person = await store.find_person_by_identity(resident.channel, resident.external_id)
         return await store.get_conversation(person.id) if person else None
+
+
+async def snapshot(database: Database, resident: Resident) -> tuple[Person, ConversationState]:
+    """The person and where they are (without the time it was saved)."""
+    async with database.unit_of_work() as store:
+        person = await store.find_person_by_identity(resident.channel, resident.external_id)
+        assert person is not None
+        state = await store.get_conversation(person.id)
+        assert state is not None
+    return person, replace(state, updated_at=None)
+
+
+# -- seeding -------------------------------------------------------------------------------
+
+
+async def seed_places(app: App, *, community: bool = False) -> None:
+    """The demo places; with `community`, all of `seed_demo` (people, initiatives: slower)."""
+    if community:
+        async with app.database.unit_of_work() as store:
+            await seed_demo(store)
+    else:  # the same places, in two statements: most tests need nothing else
+        async with app.database.engine.begin() as connection:
+            await connection.execute(insert(PostcodeRow), [vars(p) for p in DEMO_POSTCODES])
+            await connection.execute(insert(AreaRow), [vars(a) for a in DEMO_AREAS])
+
+
+async def seeded(app: App, external_id: str = "anna", *, community: bool = False) -> Resident:
+    """`seed_places`, then a resident (not yet known to the bot) called `external_id`."""
+    await seed_places(app, community=community)
+    return Resident(app.conversations, external_id=external_id)
+
+
+# -- reading what happened -----------------------------------------------------------------
+
+
+def text_of(replies: list[Reply]) -> str:
+    return "\n".join(reply.text for reply in replies)
+
+
+async def row_counts(database: Database) -> dict[str, int]:
+    """Rows per table, for every table of the schema."""
+    async with database.engine.connect() as connection:
+        return {
+            table.name: (
+                await connection.execute(select(func.count()).select_from(table))
+            ).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def assert_free_text_profile(person: Person | None) -> None:
+    """The profile the free-text intake (as "Anneke", in her own words) leaves behind."""
+    assert person is not None
+    assert person.first_name == "Anneke"
+    assert person.postcode == "7607"
+    assert set(person.gifts) >= {"cooking", "diy"}
+    assert "walking" in person.wishes
+    assert set(person.times) == {"morning", "weekend"}
+    assert person.max_distance_m == 1500
+    assert person.group_pref == "group"
+    assert person.free_only is True
+    assert person.intake_done_at is not None

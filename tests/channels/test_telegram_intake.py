@@ -32,12 +32,12 @@ from bot.channels.telegram import (
     polling,
     split_text,
 )
-from bot.demo import seed_demo
 from bot.settings import Settings
 from handlers.messages import Option, Reply
 from handlers.reading import MAX_TEXT as MAX_READ_TEXT
 from storage.records import ConversationState, Person
 from tests.channels.fake_telegram import BotMessage, FakeTelegram, FakeUser
+from tests.harness import assert_free_text_profile, seed_places
 
 TIMEOUT = 10.0  # generous: every wait ends as soon as its condition holds
 CHANNEL = "telegram"
@@ -48,8 +48,7 @@ CHANNEL = "telegram"
 
 @pytest.fixture
 async def seeded(app: App) -> App:
-    async with app.database.unit_of_work() as store:
-        await seed_demo(store)
+    await seed_places(app, community=True)
     return app
 
 
@@ -318,17 +317,7 @@ async def free_text_intake(app: App, chat: Chat) -> None:
 
 
 async def check_free_text_profile(app: App, user: FakeUser) -> None:
-    person = await person_of(app, user)
-    assert person is not None
-    assert person.first_name == "Anneke"
-    assert person.postcode == "7607"
-    assert set(person.gifts) >= {"cooking", "diy"}
-    assert "walking" in person.wishes
-    assert set(person.times) == {"morning", "weekend"}
-    assert person.max_distance_m == 1500
-    assert person.group_pref == "group"
-    assert person.free_only is True
-    assert person.intake_done_at is not None
+    assert_free_text_profile(await person_of(app, user))
 
 
 # -- 1. buttons only ---------------------------------------------------------------------

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bot.app import App, open_app
-from bot.demo import DEMO_AREAS, DEMO_POSTCODES, seed_demo
 from bot.settings import Settings
 from handlers.flow import CONSENT_VERSION, INTAKE
 from handlers.i18n import Texts
 from handlers.messages import Reply
 from storage.db import Database
-from storage.models import AreaRow, Base, PostcodeRow
+from storage.models import Base
 from storage.records import ConversationState, Person
-from tests.harness import Resident, person_of
+from tests.harness import Resident, person_of, row_counts, seeded, snapshot, text_of
 
 TEXTS = Texts.load()
 TURN = 10
@@ -59,18 +57,6 @@ def at_steps(words: Sequence[str], steps: Sequence[str] = SOME_STEPS) -> list[An
     return [pytest.param(step, word, id=f"{step}-{word}") for step, word in pairs]
 
 
-async def seeded(app: App, external_id: str = "anna", *, community: bool = False) -> Resident:
-    """The demo places; with `community`, all of `seed_demo` (people, initiatives: slower)."""
-    if community:
-        async with app.database.unit_of_work() as store:
-            await seed_demo(store)
-    else:  # the same places, in two statements: most tests need nothing else
-        async with app.database.engine.begin() as connection:
-            await connection.execute(insert(PostcodeRow), [vars(p) for p in DEMO_POSTCODES])
-            await connection.execute(insert(AreaRow), [vars(a) for a in DEMO_AREAS])
-    return Resident(app.conversations, external_id=external_id)
-
-
 async def put_at(app: App, resident: Resident, step: str, *, turn: int = TURN) -> None:
     """A person who said yes, with a profile that fits `step`, standing there."""
     async with app.database.unit_of_work() as store:
@@ -86,34 +72,10 @@ async def put_at(app: App, resident: Resident, step: str, *, turn: int = TURN) -
         await store.log_message(person.id, direction="in", channel=resident.channel, body="ja")
 
 
-async def snapshot(database: Database, resident: Resident) -> tuple[Person, ConversationState]:
-    """The person and where they are (without the time it was saved)."""
-    async with database.unit_of_work() as store:
-        person = await store.find_person_by_identity(resident.channel, resident.external_id)
-        assert person is not None
-        state = await store.get_conversation(person.id)
-        assert state is not None
-    return person, replace(state, updated_at=None)
-
-
-def text_of(replies: list[Reply]) -> str:
-    return "\n".join(reply.text for reply in replies)
-
-
 def asks(replies: list[Reply], step: str, language: str = "nl") -> bool:
     """Whether the last reply asks the question of `step` (in `language`)."""
     question = TEXTS(language, "ask.place_list" if step == "place" else QUESTION[step])
     return bool(replies) and question in replies[-1].text and bool(replies[-1].options)
-
-
-async def row_counts(database: Database) -> dict[str, int]:
-    async with database.engine.connect() as connection:
-        return {
-            table.name: (
-                await connection.execute(select(func.count()).select_from(table))
-            ).scalar_one()
-            for table in Base.metadata.sorted_tables
-        }
 
 
 def person_columns() -> list[tuple[str, str]]:

@@ -8,17 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
 
 from bot.app import App, open_app
-from bot.demo import DEMO_AREAS, DEMO_POSTCODES, seed_demo
 from bot.settings import Settings
 from handlers.i18n import Texts
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound
 from handlers.ordering import SenderQueue
-from storage.db import Database
-from storage.models import AreaRow, Base, PostcodeRow
-from tests.harness import Resident, person_of, state_of
+from tests.harness import Resident, person_of, row_counts, seed_places, state_of, text_of
 
 TEXTS = Texts.load()
 SAFETY = 10  # seconds; only a guard against hanging, never part of the logic
@@ -54,17 +50,6 @@ def nl(key: str, **values: Any) -> str:
     return TEXTS("nl", key, **values)
 
 
-async def seeded(app: App, *, community: bool = False) -> None:
-    """The demo places; with `community`, all of `seed_demo` (people, initiatives: slower)."""
-    if community:
-        async with app.database.unit_of_work() as store:
-            await seed_demo(store)
-    else:  # the same places, in two statements: most tests need nothing else
-        async with app.database.engine.begin() as connection:
-            await connection.execute(insert(PostcodeRow), [vars(p) for p in DEMO_POSTCODES])
-            await connection.execute(insert(AreaRow), [vars(a) for a in DEMO_AREAS])
-
-
 def message(external_id: str, text: str, *, update_id: str | None = None) -> Inbound:
     return Inbound(
         channel="test",
@@ -74,20 +59,6 @@ def message(external_id: str, text: str, *, update_id: str | None = None) -> Inb
         first_name=external_id.capitalize(),
         language_code="nl",
     )
-
-
-async def row_counts(database: Database) -> dict[str, int]:
-    async with database.engine.connect() as connection:
-        return {
-            table.name: (
-                await connection.execute(select(func.count()).select_from(table))
-            ).scalar_one()
-            for table in Base.metadata.sorted_tables
-        }
-
-
-def text_of(replies: list[Reply]) -> str:
-    return "\n".join(reply.text for reply in replies)
 
 
 async def assert_profile(app: App, external_id: str, **expected: Any) -> None:
@@ -101,7 +72,7 @@ async def assert_profile(app: App, external_id: str, **expected: Any) -> None:
 
 
 async def test_a_repeated_update_is_answered_and_applied_once(app: App) -> None:
-    await seeded(app)
+    await seed_places(app)
     anna = Resident(app.conversations)
     await anna.send("ja")
     update = anna.inbound(text="Anna")
@@ -119,7 +90,7 @@ async def test_a_repeated_update_is_answered_and_applied_once(app: App) -> None:
 
 
 async def test_a_repeated_button_tap_is_applied_once(app: App) -> None:
-    await seeded(app)
+    await seed_places(app)
     anna = Resident(app.conversations)
     await anna.send("ja")
     await anna.send("Anna")
@@ -134,7 +105,7 @@ async def test_a_repeated_button_tap_is_applied_once(app: App) -> None:
 
 
 async def test_a_repeated_consent_creates_one_person(app: App) -> None:
-    await seeded(app)
+    await seed_places(app)
     anna = Resident(app.conversations)
     update = anna.inbound(text="ja")
     before = await row_counts(app.database)
@@ -151,7 +122,7 @@ async def test_a_repeated_consent_creates_one_person(app: App) -> None:
 
 
 async def test_the_same_update_delivered_concurrently_is_handled_once(app: App) -> None:
-    await seeded(app)
+    await seed_places(app)
     anna = Resident(app.conversations)
     await anna.send("ja")
     update = anna.inbound(text="Anna")
@@ -169,7 +140,7 @@ async def test_the_same_update_delivered_concurrently_is_handled_once(app: App) 
 
 async def test_the_same_update_on_two_workers_is_handled_once(app: App, settings: Settings) -> None:
     """Two processes share the database: the stored update id decides, not process memory."""
-    await seeded(app)
+    await seed_places(app)
     anna = Resident(app.conversations)
     await anna.send("ja")
     update = anna.inbound(text="Anna")
@@ -185,7 +156,7 @@ async def test_the_same_update_on_two_workers_is_handled_once(app: App, settings
 
 
 async def test_the_same_update_id_on_another_channel_is_another_update(app: App) -> None:
-    await seeded(app)
+    await seed_places(app)
     on_test = message("anna", "ja", update_id="42")
     on_other = Inbound(channel="other", external_id="anna", update_id="42", text="ja")
     before = await row_counts(app.database)
@@ -206,7 +177,7 @@ async def _logged(app: App, resident: Resident) -> list[tuple[str, str]]:
 
 
 async def test_one_persons_concurrent_messages_are_handled_in_order(app: App) -> None:
-    await seeded(app)
+    await seed_places(app)
     messages = [message("anna", text) for text in SCRIPT]
 
     results = await asyncio.gather(*(app.conversations.handle(m) for m in messages))
@@ -227,7 +198,7 @@ async def test_one_persons_concurrent_messages_are_handled_in_order(app: App) ->
 
 
 async def test_two_people_are_handled_concurrently_and_both_complete(app: App) -> None:
-    await seeded(app, community=True)  # the whole demo: 30 neighbours, 12 initiatives
+    await seed_places(app, community=True)  # the whole demo: 30 neighbours, 12 initiatives
     before = await row_counts(app.database)
 
     async def intake(external_id: str) -> None:
@@ -246,7 +217,7 @@ async def test_two_people_are_handled_concurrently_and_both_complete(app: App) -
 
 async def test_many_people_sending_at_once_all_end_up_right(app: App) -> None:
     """Every message of three people in one interleaved burst."""
-    await seeded(app)
+    await seed_places(app)
     people = ("anna", "bram", "cora")
     burst = [message(person, text) for text in SCRIPT for person in people]
 

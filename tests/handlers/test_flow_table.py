@@ -7,15 +7,13 @@ gets the welcome and nothing is stored.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
 
 from bot.app import App
-from bot.demo import DEMO_AREAS, DEMO_POSTCODES, seed_demo
 from handlers.flow import CONSENT_VERSION, INTAKE
 from handlers.i18n import Texts
 from handlers.intake import CHECK
@@ -23,10 +21,8 @@ from handlers.menu import MENU_ITEMS
 from handlers.messages import Location, MediaKind, Reply
 from handlers.reading import MAX_TEXT
 from handlers.taxonomy import Taxonomy
-from storage.db import Database
-from storage.models import AreaRow, Base, PostcodeRow
-from storage.records import ConversationState, Person
-from tests.harness import Resident, person_of
+from storage.records import ConversationState
+from tests.harness import Resident, person_of, row_counts, seeded, snapshot
 
 TEXTS = Texts.load()
 TURN = 10  # the turn number a person is put at; buttons carry "10:key"
@@ -128,18 +124,6 @@ QUESTION = {step.name: step.question for step in INTAKE} | {
 }
 
 
-async def seeded(app: App, external_id: str = "anna", *, community: bool = False) -> Resident:
-    """The demo places; with `community`, all of `seed_demo` (people, initiatives: slower)."""
-    if community:
-        async with app.database.unit_of_work() as store:
-            await seed_demo(store)
-    else:  # the same places, in two statements: most tests need nothing else
-        async with app.database.engine.begin() as connection:
-            await connection.execute(insert(PostcodeRow), [vars(p) for p in DEMO_POSTCODES])
-            await connection.execute(insert(AreaRow), [vars(a) for a in DEMO_AREAS])
-    return Resident(app.conversations, external_id=external_id)
-
-
 async def put_at(
     app: App,
     resident: Resident,
@@ -163,16 +147,6 @@ async def put_at(
         await store.save_conversation(
             ConversationState(person.id, "intake", step, turn, dict(context or {}))
         )
-
-
-async def snapshot(database: Database, resident: Resident) -> tuple[Person, ConversationState]:
-    """The person and where they are (without the time it was saved)."""
-    async with database.unit_of_work() as store:
-        person = await store.find_person_by_identity(resident.channel, resident.external_id)
-        assert person is not None
-        state = await store.get_conversation(person.id)
-        assert state is not None
-    return person, replace(state, updated_at=None)
 
 
 def everything(replies: list[Reply]) -> str:
@@ -646,16 +620,6 @@ BEFORE_CONSENT = [
     Bad("my-data", Text("mijn gegevens"), "data.nothing"),
     Bad("help", Text("help"), "help.before_consent"),
 ]
-
-
-async def row_counts(database: Database) -> dict[str, int]:
-    async with database.engine.connect() as connection:
-        return {
-            table.name: (
-                await connection.execute(select(func.count()).select_from(table))
-            ).scalar_one()
-            for table in Base.metadata.sorted_tables
-        }
 
 
 @pytest.mark.parametrize("bad", [pytest.param(b, id=b.name) for b in BEFORE_CONSENT])

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from bot.app import App
-from bot.demo import seed_demo
-from tests.harness import Resident, person_of, state_of
-
-
-async def _seeded(app: App) -> Resident:
-    async with app.database.unit_of_work() as store:
-        await seed_demo(store)
-    return Resident(app.conversations)
+from tests.harness import assert_free_text_profile, person_of, seeded, state_of
 
 
 async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
-    anna = await _seeded(app)
+    anna = await seeded(app, community=True)
     await anna.send("hallo")
     assert await person_of(app.database, anna) is None  # nothing stored before yes
     await anna.tap("ja, ik doe mee")
@@ -47,7 +40,7 @@ async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
 
 
 async def test_free_text_only_intake(app: App) -> None:
-    anna = await _seeded(app)
+    anna = await seeded(app, community=True)
     for line in (
         "hoi",
         "ja",
@@ -62,14 +55,4 @@ async def test_free_text_only_intake(app: App) -> None:
         "ja",
     ):
         await anna.send(line)
-    person = await person_of(app.database, anna)
-    assert person is not None
-    assert person.first_name == "Anneke"
-    assert person.postcode == "7607"
-    assert set(person.gifts) >= {"cooking", "diy"}
-    assert "walking" in person.wishes
-    assert set(person.times) == {"morning", "weekend"}
-    assert person.max_distance_m == 1500
-    assert person.group_pref == "group"
-    assert person.free_only is True
-    assert person.intake_done_at is not None
+    assert_free_text_profile(await person_of(app.database, anna))
