@@ -77,12 +77,8 @@ def ask_phone(turn: Turn) -> None:
 async def request(turn: Turn, kind: str, target_id: int) -> None:
     """ "Stel me voor": first ask how the person wants to be reached."""
     await check_suggestion(turn, kind, target_id)
-    turn.goto(ROUTE_STEP, target=f"{kind}:{target_id}", resume=_resume_point(turn))
+    turn.goto(ROUTE_STEP, target=f"{kind}:{target_id}", resume=turn.resume_point())
     ask_route(turn)
-
-
-def _resume_point(turn: Turn) -> str:
-    return str(turn.state.context.get("resume", turn.state.step))
 
 
 async def route_choice(turn: Turn, key: str) -> None:
@@ -210,12 +206,12 @@ async def act(turn: Turn, choice: str) -> None:
         elif action == "decline":
             await _decline(turn, intro)
         else:
-            turn.goto(ROUTE_STEP, answer=intro.id, resume=_resume_point(turn))
+            turn.goto(ROUTE_STEP, answer=intro.id, resume=turn.resume_point())
             ask_route(turn)
         return
     if intro.status == "accepted" and (as_target or as_requester):
         if action == "write" and intro.relay_open:
-            turn.goto(RELAY_STEP, intro=intro.id, resume=_resume_point(turn))
+            turn.goto(RELAY_STEP, intro=intro.id, resume=turn.resume_point())
             name = await other_name(turn, intro, as_requester)
             turn.say(turn.t("relay.write", name=name))
             return
@@ -223,7 +219,7 @@ async def act(turn: Turn, choice: str) -> None:
             await end_relay(turn, intro, as_requester)
             return
         if action == "share":
-            turn.goto(ROUTE_STEP, share=intro.id, resume=_resume_point(turn))
+            turn.goto(ROUTE_STEP, share=intro.id, resume=turn.resume_point())
             ask_route(turn)
             return
         if action in OUTCOMES:

@@ -203,7 +203,7 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         await stage.ask(turn)
     elif command is Command.FORGET:
         if step != privacy.FORGET_STEP:
-            turn.goto(privacy.FORGET_STEP, resume=resume_point(turn))
+            turn.goto(privacy.FORGET_STEP, resume=turn.resume_point())
         privacy.ask_forget(turn)
     elif command is Command.LANGUAGE:
         folded = fold(text)
@@ -215,7 +215,7 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
             # "Engels" in a Dutch conversation, at "what can you do?", is an answer;
             # "English" there asks to switch.
             return False
-        turn.goto(LANGUAGE_STEP, resume=resume_point(turn))
+        turn.goto(LANGUAGE_STEP, resume=turn.resume_point())
         if folded in direct:
             await _language_choice(turn, f"lang:{direct[folded]}")
         else:
@@ -278,12 +278,6 @@ async def _open_requests(turn: Turn) -> None:
             columns=2,
         )
 
-
-def resume_point(turn: Turn) -> str:
-    step = turn.state.step
-    if step in STEPS or step == DONE:
-        return step
-    return str(turn.state.context.get("resume", FIRST_STEP))
 
 
 def with_stopped(state: ConversationState, stopped: bool) -> ConversationState:

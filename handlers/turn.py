@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from handlers.flow import FLOW_OF
+from handlers.flow import DONE, FIRST_STEP, FLOW_OF
 from handlers.i18n import Texts
 from handlers.messages import Inbound, Option, Reply
 from handlers.taxonomy import Taxonomy
@@ -65,6 +65,14 @@ class Turn:
         self.state = replace(
             self.state, flow=flow, step=step, turn=self.state.turn + 1, context=kept
         )
+
+    def resume_point(self) -> str:
+        """Where to come back to after a side question: this step if it is part of a flow
+        or the menu, else the place the side question itself will return to."""
+        step = self.state.step
+        if step in FLOW_OF or step == DONE:
+            return step
+        return str(self.state.context.get("resume", FIRST_STEP))
 
     def resume(self, step: str) -> None:
         """Leave a side question and go back to `step`; its question is asked at the end."""
