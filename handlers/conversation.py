@@ -8,6 +8,7 @@ the current question again; a failure gets an apology and changes nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -29,6 +30,7 @@ from handlers.reading import (
     read_numbers,
     read_yes_no,
 )
+from handlers.scrub import scrub
 from handlers.stages import (
     INTAKE_STAGE,
     STAGES,
@@ -148,7 +150,13 @@ async def _queue_for_others(store: Store, turn: Turn) -> int:
     for reply in turn.replies:
         if reply.to_person is not None:
             options = [(option.key, option.label) for option in reply.options]
-            await store.queue_message(reply.to_person, reply.text, options)
+            await store.queue_message(
+                reply.to_person,
+                reply.text,
+                options,
+                introduction_id=reply.introduction_id,
+                about=reply.about,
+            )
             count += 1
     return count
 
@@ -162,14 +170,16 @@ async def _log_turn(store: Store, turn: Turn) -> None:
     elif msg.media is not None:
         body = f"[{msg.media.value}]"
     else:
-        body = clean(msg.text)[:MAX_TEXT]
-    await store.log_message(turn.person.id, direction="in", channel=msg.channel, body=body)
+        body = scrub(clean(msg.text)[:MAX_TEXT])
+    # Whom this turn named: erasing any of them redacts these lines of the log.
+    about = set(turn.mentions)
     for reply in turn.replies:
-        if reply.to_person is not None:
-            continue
-        await store.log_message(
-            turn.person.id, direction="out", channel=msg.channel, body=reply.text
-        )
+        about.update(reply.about)
+    log = functools.partial(store.log_message, turn.person.id, channel=msg.channel, about=about)
+    await log(direction="in", body=body)
+    for reply in turn.replies:
+        if reply.to_person is None:
+            await log(direction="out", body=scrub(reply.text))
 
 
 async def respond(turn: Turn) -> None:

@@ -67,7 +67,9 @@ class Reply:
     `edit_in_place` asks channels that can to replace the message whose button was just
     tapped (a multi-select keyboard gaining a tick) instead of sending a new one.
     `request_location`, when set, is the label of a "share my location" button for channels
-    that have one.
+    that have one. `about` names the other people the text names or whose contact details
+    it carries, and `introduction_id` the introduction it belongs to: erasing one of them
+    cancels it if it was not sent yet, and redacts it in the logs.
     """
 
     text: str
@@ -76,3 +78,5 @@ class Reply:
     edit_in_place: bool = False
     to_person: int | None = None
     columns: int = 1
+    about: tuple[int, ...] = ()
+    introduction_id: int | None = None

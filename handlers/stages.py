@@ -178,9 +178,7 @@ STAGES[introductions.ROUTE_STEP] = Stage(
 STAGES[introductions.PHONE_STEP] = Stage(
     _phone_ask, _no_options, _no_choice, introductions.phone_text
 )
-STAGES[relay.RELAY_STEP] = Stage(
-    _relay_ask, _no_options, _no_choice, relay.relay_text
-)
+STAGES[relay.RELAY_STEP] = Stage(_relay_ask, _no_options, _no_choice, relay.relay_text)
 
 
 # -- commands that work everywhere -------------------------------------------------------
@@ -279,7 +277,6 @@ async def _open_requests(turn: Turn) -> None:
         )
 
 
-
 def with_stopped(state: ConversationState, stopped: bool) -> ConversationState:
     return replace(state, stopped=stopped)
 
@@ -310,5 +307,3 @@ async def _go_back(turn: Turn) -> None:
         return
     turn.goto(previous)
     await intake.ask(turn)
-
-

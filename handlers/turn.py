@@ -28,6 +28,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     erased: bool = False
     ask_after: bool = False  # ask the current step's question once this message is handled
+    mentions: set[int] = field(default_factory=set)  # other people this turn names
 
     @property
     def lang(self) -> str:
@@ -44,9 +45,31 @@ class Turn:
     def say(self, text: str, options: tuple[Option, ...] = (), **flags: Any) -> None:
         self.replies.append(Reply(text=text, options=options, **flags))
 
-    def tell(self, person_id: int, text: str, options: tuple[Option, ...] = ()) -> None:
-        """A message for someone else; it goes out through the outbox after commit."""
-        self.replies.append(Reply(text=text, options=options, to_person=person_id))
+    def tell(
+        self,
+        person_id: int,
+        text: str,
+        options: tuple[Option, ...] = (),
+        *,
+        about: tuple[int, ...] = (),
+        introduction_id: int | None = None,
+    ) -> None:
+        """A message for someone else; it goes out through the outbox after commit.
+
+        `about`: who else it names (the sender is added); erasing them cancels it."""
+        self.replies.append(
+            Reply(
+                text=text,
+                options=options,
+                to_person=person_id,
+                about=tuple(sorted({*about, self.person.id})),
+                introduction_id=introduction_id,
+            )
+        )
+
+    def mention(self, *person_ids: int) -> None:
+        """This turn names other people: its lines in the log are redacted if they go."""
+        self.mentions.update(person_ids)
 
     def option(self, key: str, label: str) -> Option:
         """A button valid for the current question only (stale once the step moves on)."""

@@ -34,6 +34,8 @@ INTRODUCTION_FIELDS = frozenset(
 
 
 def _introduction(row: IntroductionRow) -> Introduction:
+    if row.requester_id is None:  # anonymised rows are counted, never handed out
+        raise LookupError(f"introduction {row.id} is anonymised")
     return Introduction(
         id=row.id,
         requester_id=row.requester_id,
@@ -51,6 +53,7 @@ def _introduction(row: IntroductionRow) -> Introduction:
         answered_by_id=row.answered_by_id,
         created_at=aware(row.created_at),
         answered_at=aware(row.answered_at),
+        ended_at=aware(row.ended_at),
     )
 
 
@@ -101,7 +104,12 @@ class IntroductionVerbs(Verbs):
         return _introduction(row) if row else None
 
     async def get_introduction(self, introduction_id: int) -> Introduction | None:
-        row = await self._session.get(IntroductionRow, introduction_id)
+        """The introduction, or None when there is none (or it was anonymised)."""
+        row = await self._session.scalar(
+            select(IntroductionRow).where(
+                IntroductionRow.id == introduction_id, IntroductionRow.anonymised_at.is_(None)
+            )
+        )
         return _introduction(row) if row else None
 
     async def update_introduction(

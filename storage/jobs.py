@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from storage.models import IdentityRow, JobRow, OutboxRow, PersonRow
+from storage.models import IdentityRow, JobRow, MentionRow, OutboxRow, PersonRow
 from storage.records import Identity, Job, OutboxMessage
 from storage.verbs import Verbs, as_utc, aware, utcnow
 
@@ -154,11 +154,19 @@ class JobVerbs(Verbs):
     # -- outbox --------------------------------------------------------------------------
 
     async def queue_message(
-        self, person_id: int, text: str, options: Sequence[tuple[str, str]] = ()
+        self,
+        person_id: int,
+        text: str,
+        options: Sequence[tuple[str, str]] = (),
+        *,
+        introduction_id: int | None = None,
+        about: Collection[int] = (),
     ) -> int:
         """A message for `person_id`, sent by their channel after this transaction commits.
 
-        `options` are buttons as (key, label). Returns the message's id.
+        `options` are buttons as (key, label). `introduction_id` is the introduction it
+        belongs to and `about` the people it names or whose contact details it carries:
+        erasing any of them, or anonymising the introduction, cancels it. Returns its id.
         """
         row = OutboxRow(
             person_id=person_id,
@@ -167,9 +175,12 @@ class JobVerbs(Verbs):
             created_at=utcnow(),
             sent_at=None,
             attempts=0,
+            introduction_id=introduction_id,
         )
         self._session.add(row)
         await self._session.flush()
+        for named in sorted(set(about) - {person_id}):
+            self._session.add(MentionRow(person_id=named, outbox_id=row.id))
         return row.id
 
     async def claim_outbox(

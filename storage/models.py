@@ -26,6 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# Ids are never reused: on SQLite a table without AUTOINCREMENT hands the id of a deleted
+# row to the next one, and a button that names an erased person's row would act on a
+# newcomer. PostgreSQL sequences never reuse an id.
+NEVER_REUSE: dict[str, Any] = {"sqlite_autoincrement": True}
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -45,7 +50,7 @@ class Base(DeclarativeBase):
 
 class PersonRow(Base):
     __tablename__ = "people"
-    __table_args__ = (Index("ix_people_lat_lon", "latitude", "longitude"),)
+    __table_args__ = (Index("ix_people_lat_lon", "latitude", "longitude"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(16), default="resident")
@@ -63,9 +68,10 @@ class PersonRow(Base):
     free_only: Mapped[bool | None] = mapped_column(Boolean)
     intake_done_at: Mapped[datetime | None]
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
-    suggestions_paused: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    suggestions_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # May neighbours who fit be told about this person (first name and area only)? A choice
+    # of its own, asked after the summary; no until the person says yes.
+    neighbour_visible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
@@ -76,12 +82,10 @@ class IdentityRow(Base):
     """How a person is reached: one row per channel account."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("channel", "external_id"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     username: Mapped[str | None] = mapped_column(String(64))
@@ -89,11 +93,10 @@ class IdentityRow(Base):
 
 class ConsentRow(Base):
     __tablename__ = "consents"
+    __table_args__ = NEVER_REUSE
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     given_at: Mapped[datetime]
     text_version: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(5))
@@ -117,11 +120,10 @@ class ConversationRow(Base):
 
 class MessageLogRow(Base):
     __tablename__ = "message_log"
+    __table_args__ = NEVER_REUSE
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(3))
     channel: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
@@ -142,6 +144,7 @@ class AreaRow(Base):
     """A neighbourhood or village offered as a one-tap answer to "where do you live"."""
 
     __tablename__ = "areas"
+    __table_args__ = NEVER_REUSE
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(24), unique=True)
@@ -171,6 +174,7 @@ class OrganisationRow(Base):
     """A housing corporation, neighbourhood team or club; its data is kept apart."""
 
     __tablename__ = "organisations"
+    __table_args__ = NEVER_REUSE
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(32), unique=True)
@@ -180,6 +184,7 @@ class OrganisationRow(Base):
 
 class OrganiserInviteRow(Base):
     __tablename__ = "organiser_invites"
+    __table_args__ = NEVER_REUSE
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -197,7 +202,10 @@ class InitiativeRow(Base):
     """A vegetable garden, a walking group, a repair café: something people can join."""
 
     __tablename__ = "initiatives"
-    __table_args__ = (Index("ix_initiatives_status_lat_lon", "status", "latitude", "longitude"),)
+    __table_args__ = (
+        Index("ix_initiatives_status_lat_lon", "status", "latitude", "longitude"),
+        NEVER_REUSE,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int | None] = mapped_column(
@@ -235,7 +243,10 @@ class IntroductionRow(Base):
     """A double opt-in introduction: a resident to an initiative or to a neighbour.
 
     Contact routes are written only when that side says yes, and shown to the other side
-    only once both did (status "accepted").
+    only once both did (status "accepted"). Its life is declared in
+    `handlers.introduction_states`; every change of status is one conditional update.
+    When it is anonymised (a party erased, or 12 months after it ended) every reference to
+    a person and every contact detail is cleared; the row stays for the impact counts.
     """
 
     __tablename__ = "introductions"
@@ -243,17 +254,18 @@ class IntroductionRow(Base):
         UniqueConstraint("requester_id", "initiative_id", name="uq_introductions_initiative"),
         UniqueConstraint("requester_id", "neighbour_id", name="uq_introductions_neighbour"),
         Index("ix_introductions_status_created", "status", "created_at"),
+        NEVER_REUSE,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    requester_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    requester_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
     initiative_id: Mapped[int | None] = mapped_column(
         ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
     )
     neighbour_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str] = mapped_column(String(200), default="")
@@ -269,12 +281,15 @@ class IntroductionRow(Base):
     answered_by_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
 
 
 class DismissalRow(Base):
-    """"Niet voor mij": never suggest this initiative or neighbour to this person again."""
+    """ "Niet voor mij": never suggest this initiative or neighbour to this person again."""
 
     __tablename__ = "dismissals"
+    __table_args__ = NEVER_REUSE
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
@@ -303,7 +318,7 @@ class JobRow(Base):
     """A timer that survives restarts: reminders, expiries and follow-ups, fired once."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_done_due", "done_at", "due_at"),)
+    __table_args__ = (Index("ix_jobs_done_due", "done_at", "due_at"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(24))
@@ -321,10 +336,13 @@ class JobRow(Base):
 
 class OutboxRow(Base):
     """Messages for someone other than the sender, written in the same transaction as the
-    change that caused them and delivered by their channel afterwards."""
+    change that caused them and delivered by their channel afterwards.
+
+    `introduction_id` and the `mentions` of a message say what and whom it is about, so
+    that erasure cancels it by reference, never by matching its text."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_sent_person", "sent_at", "person_id"),)
+    __table_args__ = (Index("ix_outbox_sent_person", "sent_at", "person_id"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
@@ -333,3 +351,23 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    introduction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), index=True
+    )
+
+
+class MentionRow(Base):
+    """A logged or queued text names a person (or carries their contact details): when that
+    person is erased, the logged text is redacted and the queued message cancelled."""
+
+    __tablename__ = "mentions"
+    __table_args__ = NEVER_REUSE
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    message_log_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message_log.id", ondelete="CASCADE"), index=True
+    )
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), index=True
+    )

@@ -27,6 +27,7 @@ class Person:
     reachable: bool = True
     suggestions_paused: bool = False
     organisation_id: int | None = None
+    neighbour_visible: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Introduction:
     requester_id: int
     initiative_id: int | None
     neighbour_id: int | None
-    status: str  # requested, accepted, declined, expired, ended
+    status: str  # see handlers.introduction_states
     reason: str = ""
     requester_route: str | None = None
     requester_contact: str | None = None
@@ -129,6 +130,7 @@ class Introduction:
     answered_by_id: int | None = None
     created_at: datetime | None = None
     answered_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from storage.models import (
     InitiativeOrganiserRow,
     IntroductionRow,
     JobRow,
+    MentionRow,
     MessageLogRow,
     OrganiserInviteRow,
     OutboxRow,
@@ -63,6 +64,7 @@ PROFILE_FIELDS = frozenset(
         "intake_done_at",
         "reachable",
         "suggestions_paused",
+        "neighbour_visible",
     }
 )
 
@@ -92,6 +94,7 @@ def _person(row: PersonRow) -> Person:
         reachable=row.reachable,
         suggestions_paused=row.suggestions_paused,
         organisation_id=row.organisation_id,
+        neighbour_visible=row.neighbour_visible,
     )
 
 
@@ -304,16 +307,30 @@ class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
         await self._session.flush()
         return replace(state, updated_at=now)
 
-    async def log_message(self, person_id: int, *, direction: str, channel: str, body: str) -> None:
-        self._session.add(
-            MessageLogRow(
-                person_id=person_id,
-                direction=direction,
-                channel=channel,
-                body=body,
-                created_at=utcnow(),
-            )
+    async def log_message(
+        self,
+        person_id: int,
+        *,
+        direction: str,
+        channel: str,
+        body: str,
+        about: Collection[int] = (),
+    ) -> None:
+        """Keep one message in the person's log; `about` are the other people it names,
+        whose erasure redacts it."""
+        row = MessageLogRow(
+            person_id=person_id,
+            direction=direction,
+            channel=channel,
+            body=body,
+            created_at=utcnow(),
         )
+        self._session.add(row)
+        others = sorted(set(about) - {person_id})
+        if others:
+            await self._session.flush()
+            for named in others:
+                self._session.add(MentionRow(person_id=named, message_log_id=row.id))
 
     async def list_logged_messages(self, person_id: int) -> list[tuple[str, str]]:
         rows = await self._session.execute(
