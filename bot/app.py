@@ -10,8 +10,9 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from bot.housekeeping import HOUSEKEEPING, housekeeping
+from bot.housekeeping import HOUSEKEEPING, Retention, housekeeping
 from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
@@ -48,7 +49,16 @@ def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
         texts=texts,
         conversations=conversations,
         clock=clock,
-        job_handlers={**job_handlers(texts, taxonomy), HOUSEKEEPING: housekeeping},
+        job_handlers={
+            **job_handlers(texts, taxonomy),
+            HOUSEKEEPING: housekeeping(
+                Retention(
+                    messages=timedelta(days=settings.keep_messages_days),
+                    finished=timedelta(days=settings.keep_finished_days),
+                    introductions=timedelta(days=settings.keep_introductions_days),
+                )
+            ),
+        },
     )
 
 

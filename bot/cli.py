@@ -68,10 +68,12 @@ async def cmd_import_postcodes(args: argparse.Namespace, settings: Settings) -> 
 
 
 async def cmd_flow_diagram(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the intake as a Mermaid diagram (docs/flow.md holds it)."""
-    from handlers.flow import mermaid
+    """Print the flows and an introduction's life as Mermaid diagrams (docs/flow.md)."""
+    from handlers import flow, introduction_states
 
-    print(mermaid(), end="")
+    print(flow.mermaid(), end="")
+    print()
+    print(introduction_states.mermaid(), end="")
     return 0
 
 

@@ -1,14 +1,18 @@
 """Daily housekeeping, as a timer like any other: forget what is no longer needed.
 
-Platform update ids are kept for a week (long enough to recognise a late duplicate), and
-delivered outbox messages for a day.
+Platform update ids are kept for a week (long enough to recognise a late duplicate). The
+retention periods come from the settings (see README, Privacy): message logs and relayed
+texts 90 days; finished timers and delivered or abandoned messages 7 days; ended
+introductions are anonymised after 12 months, keeping their counts.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.scheduler import JobHandler
 from storage.db import Database
 from storage.records import Job
 from storage.store import Store
@@ -18,15 +22,37 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING = "housekeeping"
 EVERY = timedelta(days=1)
 KEEP_UPDATE_IDS = timedelta(days=7)
-KEEP_SENT_MESSAGES = timedelta(days=1)
 
 
-async def housekeeping(store: Store, job: Job, now: datetime) -> None:
-    """Forget old update ids and delivered messages, then plan the next round."""
-    updates = await store.forget_processed_updates_before(now - KEEP_UPDATE_IDS)
-    sent = await store.forget_sent_outbox_before(now - KEEP_SENT_MESSAGES)
-    log.info("housekeeping: forgot %d update ids and %d delivered messages", updates, sent)
-    await store.schedule_job(HOUSEKEEPING, now + EVERY)
+@dataclass(frozen=True)
+class Retention:
+    """How long each kind of thing is kept."""
+
+    messages: timedelta = timedelta(days=90)
+    finished: timedelta = timedelta(days=7)
+    introductions: timedelta = timedelta(days=365)
+
+
+def housekeeping(retention: Retention) -> JobHandler:
+    """The housekeeping timer's handler, with these retention periods."""
+
+    async def run(store: Store, job: Job, now: datetime) -> None:
+        """Forget what is past its retention, then plan the next round."""
+        updates = await store.forget_processed_updates_before(now - KEEP_UPDATE_IDS)
+        sent = await store.forget_sent_outbox_before(now - retention.finished)
+        jobs = await store.forget_finished_jobs_before(now - retention.finished)
+        logged = await store.forget_logged_messages_before(now - retention.messages)
+        anonymised = await store.anonymise_introductions_ended_before(
+            now - retention.introductions, now=now
+        )
+        log.info(
+            "housekeeping: forgot %d update ids, %d messages sent or given up, %d timers, "
+            "%d logged messages; anonymised %d introductions",
+            updates, sent, jobs, logged, anonymised,
+        )  # fmt: skip
+        await store.schedule_job(HOUSEKEEPING, now + EVERY)
+
+    return run
 
 
 async def plan_housekeeping(database: Database, now: datetime) -> None:

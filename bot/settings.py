@@ -25,3 +25,12 @@ class Settings(BaseSettings):
     )
     default_language: str = Field(default="nl", description="Language for new residents.")
     log_level: str = Field(default="INFO")
+    keep_messages_days: int = Field(
+        default=90, description="Message logs and relayed texts are deleted after this."
+    )
+    keep_finished_days: int = Field(
+        default=7, description="Finished timers and delivered or abandoned messages."
+    )
+    keep_introductions_days: int = Field(
+        default=365, description="Ended introductions are anonymised after this (counts stay)."
+    )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from handlers import ideas, intake, introductions, organiser
+from handlers import ideas, intake, introductions, organiser, visibility
 from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.flow import CONSENT_VERSION, FIRST_STEP, STEPS
 from handlers.i18n import Texts, pick_language
@@ -130,7 +130,12 @@ class Conversations:
                     person.id, "intake", FIRST_STEP, 1
                 )
                 turn = self._turn(store, msg, person, state)
-                await respond(turn)
+                if await _needs_new_consent(store, turn):
+                    visibility.start(
+                        turn, then=turn.resume_point(), intro=turn.t("consent.changed")
+                    )
+                else:
+                    await respond(turn)
             if not turn.erased:
                 await store.save_conversation(turn.state)
                 await _log_turn(store, turn)
@@ -142,6 +147,13 @@ class Conversations:
 
     def _turn(self, store: Store, msg: Inbound, person: Person, state: ConversationState) -> Turn:
         return Turn(store, self._texts, self._taxonomy, msg, person, state, self._clock())
+
+
+async def _needs_new_consent(store: Store, turn: Turn) -> bool:
+    """They agreed to an older text: ask the new question first (commands still work)."""
+    if turn.state.step == visibility.VISIBILITY_STEP or read_command(clean(turn.msg.text)):
+        return False
+    return visibility.needs_new_consent(await store.get_consent_version(turn.person.id))
 
 
 async def _queue_for_others(store: Store, turn: Turn) -> int:
@@ -226,6 +238,8 @@ async def _on_global_choice(turn: Turn, choice: str) -> None:
         await organiser.act(turn, choice)
     elif choice == ideas.IDEAS_KEY and turn.person.intake_done_at is not None:
         await show_ideas(turn)
+    elif choice == visibility.VISIBILITY_KEY:
+        visibility.start(turn, then=turn.resume_point())
     elif choice.startswith("s:"):
         body, _, action = choice[2:].rpartition(":")
         kind, target_id = ideas.parse_target(body)

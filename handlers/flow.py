@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-CONSENT_VERSION = "2026-11-v1"
+# The consent text's version: a person who agreed to an older one is asked again.
+# 2026-12-v2: being suggested to neighbours became a separate choice.
+CONSENT_VERSION = "2026-12-v2"
 
 
 class Kind(StrEnum):

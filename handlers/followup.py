@@ -8,8 +8,9 @@ from datetime import datetime
 
 from handlers.i18n import Texts
 from handlers.ideas import IDEAS_KEY
+from handlers.introduction_states import ACCEPTED, EXPIRE
 from handlers.introductions import OUTCOMES, send_request
-from handlers.parties import first_name, side_name
+from handlers.parties import first_name, named_people, side_name
 from handlers.taxonomy import Taxonomy
 from storage.records import Job
 from storage.store import Store
@@ -31,10 +32,13 @@ def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
             await send_request(store, texts, taxonomy, intro, reminder=True)
 
     async def expire(store: Store, job: Job, now: datetime) -> None:
-        intro = await store.get_introduction(job.introduction_id or 0)
-        if intro is None or intro.status != "requested":
+        intro = await store.change_introduction(
+            job.introduction_id or 0,
+            allowed=EXPIRE.sources,
+            changes={"status": EXPIRE.target, "answered_at": now, "ended_at": now},
+        )
+        if intro is None:  # answered, or gone, before the week was over
             return
-        await store.update_introduction(intro.id, {"status": "expired", "answered_at": now})
         requester = await store.get_person(intro.requester_id)
         if requester is not None:
             lang = requester.language
@@ -43,11 +47,13 @@ def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
                 requester.id,
                 texts(lang, "intro.expired", name=name),
                 ((IDEAS_KEY, texts(lang, "menu.ideas")),),
+                introduction_id=intro.id,
+                about=named_people(intro),
             )
 
     async def follow_up(store: Store, job: Job, now: datetime) -> None:
         intro = await store.get_introduction(job.introduction_id or 0)
-        if intro is None or intro.status != "accepted":
+        if intro is None or intro.status != ACCEPTED:
             return
         asked = [intro.requester_id]
         if intro.neighbour_id is not None:
@@ -68,6 +74,8 @@ def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
                 person_id,
                 texts(person.language, "followup.question", name=other),
                 outcome_options(texts, person.language, intro.id),
+                introduction_id=intro.id,
+                about=named_people(intro),
             )
 
     return {"intro_reminder": remind, "intro_expiry": expire, "intro_followup": follow_up}

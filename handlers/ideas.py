@@ -8,7 +8,7 @@ are checked again when pressed (is it still a fitting suggestion for this person
 from __future__ import annotations
 
 from handlers.errors import NotAllowed
-from handlers.matching import Suggestion, score, seeker_from
+from handlers.matching import Suggestion, distance_band, score, seeker_from
 from handlers.messages import Option
 from handlers.suggest import find_suggestions
 from handlers.turn import Turn
@@ -55,7 +55,11 @@ def reason_text(turn: Turn, suggestion: Suggestion) -> str:
         parts.append(turn.t("ideas.reason.they_offer", tags=tag_words(turn, reason.they_offer)))
     if reason.you_can_help:
         parts.append(turn.t("ideas.reason.you_can_help", tags=tag_words(turn, reason.you_can_help)))
-    return distance_words(turn, reason.distance_m) + " — " + "; ".join(parts)
+    if suggestion.candidate.kind == "neighbour":  # where a resident lives stays private
+        where = turn.t(f"ideas.band.{distance_band(reason.distance_m)}")
+    else:
+        where = distance_words(turn, reason.distance_m)
+    return where + " — " + "; ".join(parts)
 
 
 def reason_tags(suggestion: Suggestion) -> str:
@@ -86,6 +90,7 @@ async def _describe(turn: Turn, suggestion: Suggestion) -> str:
     neighbour = await turn.store.get_person(candidate.id)
     if neighbour is None:
         return ""
+    turn.mention(neighbour.id)
     who = turn.t(
         "ideas.neighbour", name=neighbour.first_name or "?", area=neighbour.area_name or ""
     )

@@ -6,6 +6,7 @@ organiser's description of an initiative (it fills a draft kept in the conversat
 
 from __future__ import annotations
 
+from handlers import visibility
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FLOW_OF, STEPS, Choice, Flow, Kind, Step
 from handlers.ideas import show_ideas
@@ -180,7 +181,18 @@ async def finish(turn: Turn, flow: Flow) -> None:
     if flow.subject == "draft":
         await save_draft(turn)
         return
+    first_time = turn.person.intake_done_at is None
     await turn.update(intake_done_at=turn.person.intake_done_at or turn.now)
+    if first_time:  # may neighbours hear about them? asked once, apart from the rest
+        visibility.start(turn, then="finish")
+        return
+    await finish_after_visibility(turn)
+
+
+async def finish_after_visibility(turn: Turn) -> None:
+    """What the end of the intake shows: thanks, the first suggestions, the menu."""
+    if turn.state.step != DONE:
+        turn.goto(DONE)
     turn.say(turn.t("done.thanks", name_sep=turn.name_sep))
     await show_ideas(turn)
     show_menu(turn)

@@ -2,18 +2,19 @@
 
 The relay lives in `relay.py`, the timers (reminder, expiry, follow-up) in `followup.py`.
 
-The life of an introduction:
-
-    requested ──accept──> accepted ──(7 days)──> follow-up question
-        │ └─decline──> declined
-        └─(3 days: one reminder; 7 days)──> expired
+The life of an introduction is declared in `introduction_states.py`; every change goes
+through `Store.change_introduction`, one conditional update, so of two racing answers one
+wins and the other is told the request was answered already. Timers: one reminder after 3
+days without an answer, expiry after 7, the follow-up question 7 days after a yes.
 
 The resident chooses how they want to be reached when they ask; the organiser or
 neighbour chooses when they accept. Contact details travel to the other side only in
 `reveal`, which refuses unless the introduction is accepted and both routes are known.
 Buttons for introductions ("x:<id>:<action>") are checked against who presses them and
 the introduction's current state, so a forged or replayed press by anyone else changes
-nothing.
+nothing; ids are never reused, so a button about someone who left finds nothing. Every
+message for the other side names its introduction and the people in it, so that erasing
+either side cancels it.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from datetime import timedelta
 from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.i18n import Texts
 from handlers.ideas import IDEAS_KEY, check_suggestion, reason_tags
+from handlers.introduction_states import ACCEPT, ACCEPTED, DECLINE, REQUESTED
 from handlers.messages import Option
 from handlers.parties import (
     Queue,
     first_name,
     is_target,
+    named_people,
     other_name,
     others,
     side_name,
@@ -145,6 +148,7 @@ async def _create_request(
         "intro_reminder", turn.now + REMIND_AFTER, introduction_id=intro.id
     )
     await turn.store.schedule_job("intro_expiry", turn.now + EXPIRE_AFTER, introduction_id=intro.id)
+    turn.mention(*named_people(intro))
     turn.say(turn.t("intro.asked", name=await side_name(turn.store, intro, turn.texts, turn.lang)))
 
 
@@ -182,7 +186,7 @@ async def send_request(
             (f"x:{intro.id}:accept", texts(lang, "button.accept")),
             (f"x:{intro.id}:decline", texts(lang, "button.decline")),
         )
-        await queue(person_id, text, options)
+        await queue(person_id, text, options, introduction_id=intro.id, about=(intro.requester_id,))
 
 
 # -- answering (x:<id>:<action>) -------------------------------------------------------
@@ -194,13 +198,15 @@ async def act(turn: Turn, choice: str) -> None:
     if not number.isdigit():
         raise NotAllowed("malformed")
     intro = await turn.store.get_introduction(int(number))
-    if intro is None:
-        raise NotAllowed("no such introduction")
+    if intro is None:  # the other side left (erased), or the button was made up
+        turn.say(turn.t("intro.gone"))
+        turn.ask_after = True
+        return
     me = turn.person.id
     as_target = await is_target(turn.store, intro, me)
     as_requester = intro.requester_id == me
     if action in ("accept", "decline") and as_target:
-        if intro.status != "requested":  # answered, expired or withdrawn meanwhile
+        if intro.status != REQUESTED:  # answered, expired or withdrawn meanwhile
             turn.say(turn.t("intro.too_late"))
             turn.ask_after = True
         elif action == "decline":
@@ -209,7 +215,7 @@ async def act(turn: Turn, choice: str) -> None:
             turn.goto(ROUTE_STEP, answer=intro.id, resume=turn.resume_point())
             ask_route(turn)
         return
-    if intro.status == "accepted" and (as_target or as_requester):
+    if intro.status == ACCEPTED and (as_target or as_requester):
         if action == "write" and intro.relay_open:
             turn.goto(RELAY_STEP, intro=intro.id, resume=turn.resume_point())
             name = await other_name(turn, intro, as_requester)
@@ -229,7 +235,15 @@ async def act(turn: Turn, choice: str) -> None:
 
 
 async def _decline(turn: Turn, intro: Introduction) -> None:
-    await turn.store.update_introduction(intro.id, {"status": "declined", "answered_at": turn.now})
+    declined = await turn.store.change_introduction(
+        intro.id,
+        allowed=DECLINE.sources,
+        changes={"status": DECLINE.target, "answered_at": turn.now, "ended_at": turn.now},
+    )
+    if declined is None:  # someone else answered first
+        turn.say(turn.t("intro.too_late"))
+        turn.ask_after = True
+        return
     await turn.store.cancel_jobs(introduction_id=intro.id, now=turn.now)
     requester = await turn.store.get_person(intro.requester_id)
     if requester is not None:
@@ -239,21 +253,24 @@ async def _decline(turn: Turn, intro: Introduction) -> None:
             requester.id,
             turn.texts(lang, "intro.declined", name=name),
             (Option(IDEAS_KEY, turn.texts(lang, "menu.ideas")),),
+            about=named_people(intro),
+            introduction_id=intro.id,
         )
     turn.say(turn.t("intro.decline_noted"))
 
 
 async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:
     intro = await turn.store.get_introduction(intro_id)
-    if intro is None or intro.status != "requested":
-        turn.say(turn.t("intro.too_late"))
+    if intro is None or intro.status != REQUESTED:
+        turn.say(turn.t("intro.too_late" if intro else "intro.gone"))
         return
     if not await is_target(turn.store, intro, turn.person.id):
         raise NotAllowed("not the other side")
-    intro = await turn.store.update_introduction(
+    accepted = await turn.store.change_introduction(
         intro.id,
-        {
-            "status": "accepted",
+        allowed=ACCEPT.sources,
+        changes={
+            "status": ACCEPT.target,
             "answered_at": turn.now,
             "target_route": route,
             "target_contact": contact,
@@ -262,6 +279,10 @@ async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) ->
             "relay_open": route == "bot" or intro.requester_route == "bot",
         },
     )
+    if accepted is None:  # another organiser, a decline, the expiry or an erasure won
+        turn.say(turn.t("intro.too_late"))
+        return
+    intro = accepted
     await turn.store.cancel_jobs(introduction_id=intro.id, now=turn.now)
     await turn.store.schedule_job(
         "intro_followup", turn.now + FOLLOW_UP_AFTER, introduction_id=intro.id,
@@ -280,7 +301,7 @@ async def reveal(
 ) -> None:
     """Tell each side how to reach the other — only once both said yes."""
     queue = queue or store.queue_message
-    if intro.status != "accepted" or intro.requester_route is None or intro.target_route is None:
+    if intro.status != ACCEPTED or intro.requester_route is None or intro.target_route is None:
         raise NotAllowed("contact details are released only after both sides said yes")
     requester = await store.get_person(intro.requester_id)
     answerer = await store.get_person(answered_by)
@@ -288,10 +309,13 @@ async def reveal(
         return
     side = await side_name(store, intro, texts, requester.language)
     to_requester = _route_text(texts, requester.language, intro, target_side=True, name=side)
+    # Each side's message carries the other side's contact details: it names them both.
     await queue(
         requester.id,
         texts(requester.language, "intro.accepted", name=side) + "\n" + to_requester[0],
         to_requester[1],
+        introduction_id=intro.id,
+        about=(answerer.id,),
     )
     name = first_name(requester, texts, answerer.language)
     to_target = _route_text(texts, answerer.language, intro, target_side=False, name=name)
@@ -299,6 +323,8 @@ async def reveal(
         answerer.id,
         texts(answerer.language, "intro.you_accepted", name=name) + "\n" + to_target[0],
         to_target[1],
+        introduction_id=intro.id,
+        about=(requester.id,),
     )
 
 
@@ -321,8 +347,9 @@ def _route_text(
 async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:
     """Both want to swap contact details instead of talking through the bot."""
     intro = await turn.store.get_introduction(intro_id)
-    if intro is None or intro.status != "accepted":
-        raise NotAllowed("not an accepted introduction")
+    if intro is None or intro.status != ACCEPTED:
+        turn.say(turn.t("intro.gone" if intro is None else "intro.too_late"))
+        return
     if route == "bot" or contact is None:
         turn.say(turn.t("intro.share_bot_kept"))
         return
@@ -332,9 +359,13 @@ async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> 
         if as_requester
         else ("target_route", "target_contact")
     )
-    intro = await turn.store.update_introduction(
-        intro.id, dict(zip(fields, (route, contact), strict=True))
+    shared = await turn.store.change_introduction(
+        intro.id, allowed={ACCEPTED}, changes=dict(zip(fields, (route, contact), strict=True))
     )
+    if shared is None:
+        turn.say(turn.t("intro.too_late"))
+        return
+    intro = shared
     both = intro.requester_route != "bot" and intro.target_route != "bot"
     name = await other_name(turn, intro, as_requester)
     if not both:
@@ -345,10 +376,17 @@ async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> 
                 other,
                 turn.texts(lang, "intro.share_asked", name=turn.person.first_name or "?"),
                 (Option(f"x:{intro.id}:share", turn.texts(lang, "button.share")),),
+                introduction_id=intro.id,
             )
         turn.say(turn.t("intro.share_waiting", name=name))
         return
-    intro = await turn.store.update_introduction(intro.id, {"relay_open": False})
+    closed = await turn.store.change_introduction(
+        intro.id, allowed={ACCEPTED}, changes={"relay_open": False}
+    )
+    if closed is None:
+        turn.say(turn.t("intro.too_late"))
+        return
+    intro = closed
     answered_by = intro.answered_by_id or intro.neighbour_id or turn.person.id
     await reveal(turn.store, turn.texts, intro, answered_by=answered_by, queue=told(turn))
     turn.say(turn.t("intro.shared"))
@@ -362,7 +400,12 @@ async def _record_outcome(
 ) -> None:
     field = "requester_outcome" if as_requester else "target_outcome"
     before = intro.requester_outcome if as_requester else intro.target_outcome
-    await turn.store.update_introduction(intro.id, {field: outcome})
+    if (
+        await turn.store.change_introduction(intro.id, allowed={ACCEPTED}, changes={field: outcome})
+        is None
+    ):
+        turn.say(turn.t("intro.too_late"))
+        return
     if outcome == "not_yet" and before != "not_yet":  # asked again once, not every week
         pending = await turn.store.list_pending_jobs(introduction_id=intro.id)
         if not any(  # a follow-up that will ask this person anyway

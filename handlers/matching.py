@@ -32,6 +32,12 @@ Weights (all in `Weights`; the module constant `WEIGHTS` holds the ones in use):
 * fairness: the sum above is divided by 1 + `fairness` * log(1 + recent introductions), so
   that people and initiatives introduced often lately make room for others.
 
+Where neighbours live stays private. An initiative is a public place and keeps its exact
+distance. Between two residents every decision — in range or not, the score, and the words
+("in je buurt", "ongeveer 2 km") — is taken on the centres of the ~1 km grid cells they
+live in (`neighbour_distance_m`), never on their own points: moving one's pin over a grid
+and asking again teaches nothing finer than the other's cell, whose size is the band's.
+
 `rank` orders by score, best first, ties broken by (kind, id), so the same input always
 gives the same suggestions.
 """
@@ -55,7 +61,9 @@ __all__ = [
     "Seeker",
     "Suggestion",
     "Weights",
+    "distance_band",
     "haversine_m",
+    "neighbour_distance_m",
     "rank",
     "score",
     "seeker_from",
@@ -68,6 +76,22 @@ EARTH_RADIUS_M = 6_371_008.8
 ANY_TIME = "any"
 
 _TIME_ORDER = {choice.key: index for index, choice in enumerate(TIMES)}
+
+# The grid cells that hide where a neighbour lives: 0.01° of latitude by 0.016° of
+# longitude, about 1.1 km by 1.1 km in the Netherlands. `CELL_DIAGONAL_M` bounds how far a
+# point is from its cell's centre (storage pads its neighbour pre-filter by it).
+CELL_LAT_DEG = 0.01
+CELL_LON_DEG = 0.016
+CELL_DIAGONAL_M = 1600
+
+# Distance bands between residents, on cell centres: (up to metres, band key).
+BANDS: tuple[tuple[float, str], ...] = (
+    (1_600.0, "near"),  # the same cell or one next to it
+    (2_600.0, "2km"),
+    (3_600.0, "3km"),
+    (5_600.0, "5km"),
+    (math.inf, "far"),
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +178,32 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
 
 
+def cell_centre(latitude: float, longitude: float) -> tuple[float, float]:
+    """The centre of the grid cell a point lies in."""
+    return (
+        (math.floor(latitude / CELL_LAT_DEG) + 0.5) * CELL_LAT_DEG,
+        (math.floor(longitude / CELL_LON_DEG) + 0.5) * CELL_LON_DEG,
+    )
+
+
+def neighbour_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The distance between two residents as matching may use it: cell centre to centre."""
+    return haversine_m(*cell_centre(lat1, lon1), *cell_centre(lat2, lon2))
+
+
+def distance_band(metres: float) -> str:
+    """The band a distance between two residents falls in: "near", "2km", ..., "far"."""
+    return next(key for limit, key in BANDS if metres <= limit)
+
+
+def _distance(seeker: Seeker, candidate: Candidate) -> float:
+    if candidate.kind == NEIGHBOUR:
+        return neighbour_distance_m(
+            seeker.latitude, seeker.longitude, candidate.latitude, candidate.longitude
+        )
+    return haversine_m(seeker.latitude, seeker.longitude, candidate.latitude, candidate.longitude)
+
+
 def _excluded(seeker: Seeker, candidate: Candidate, exclusions: Exclusions) -> bool:
     if candidate.kind == NEIGHBOUR:
         return candidate.id == seeker.person_id or candidate.id in exclusions.person_ids
@@ -207,9 +257,7 @@ def score(
         return None
     if seeker.free_only and not candidate.free:
         return None
-    distance = haversine_m(
-        seeker.latitude, seeker.longitude, candidate.latitude, candidate.longitude
-    )
+    distance = _distance(seeker, candidate)
     if distance > seeker.max_distance_m:
         return None
     if (

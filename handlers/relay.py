@@ -4,8 +4,9 @@ introduction with first names shown and numbers hidden, until either ends it."""
 from __future__ import annotations
 
 from handlers.errors import InvalidAnswer, NotAllowed
+from handlers.introduction_states import ACCEPTED
 from handlers.messages import Option
-from handlers.parties import is_target, others, side_name
+from handlers.parties import is_target, named_people, others, side_name
 from handlers.turn import Turn
 from storage.records import Introduction
 
@@ -15,12 +16,13 @@ RELAY_STEP = "relay_write"
 async def relay_text(turn: Turn, text: str) -> None:
     """Pass one message on to the other side, names shown, numbers hidden."""
     intro = await turn.store.get_introduction(int(turn.state.context.get("intro", 0)))
-    if intro is None or intro.status != "accepted" or not intro.relay_open:
+    if intro is None or intro.status != ACCEPTED or not intro.relay_open:
         turn.resume(str(turn.state.context.get("resume", "done")))
         raise InvalidAnswer("relay.closed")
     as_requester = intro.requester_id == turn.person.id
     if not as_requester and not await is_target(turn.store, intro, turn.person.id):
         raise NotAllowed("not part of this conversation")
+    turn.mention(*named_people(intro))  # "Hallo Anna" in the sender's log names Anna
     sender = turn.person.first_name or turn.t("intro.someone")
     if not as_requester and intro.initiative_id is not None:
         sender = f"{sender} ({await side_name(turn.store, intro, turn.texts, turn.lang)})"
@@ -34,15 +36,26 @@ async def relay_text(turn: Turn, text: str) -> None:
                 Option(f"x:{intro.id}:write", turn.texts(lang, "button.reply")),
                 Option(f"x:{intro.id}:end", turn.texts(lang, "button.end_relay")),
             ),
+            about=named_people(intro),
+            introduction_id=intro.id,
         )
     turn.say(turn.t("relay.sent"))
     turn.resume(str(turn.state.context.get("resume", "done")))
 
 
 async def end_relay(turn: Turn, intro: Introduction, as_requester: bool) -> None:
-    await turn.store.update_introduction(intro.id, {"relay_open": False})
+    ended = await turn.store.change_introduction(
+        intro.id, allowed={ACCEPTED}, changes={"relay_open": False}
+    )
+    if ended is None:
+        turn.say(turn.t("intro.too_late"))
+        return
     for other in await others(turn, intro, as_requester):
         person = await turn.store.get_person(other)
         lang = person.language if person else "nl"
-        turn.tell(other, turn.texts(lang, "relay.ended_by", name=turn.person.first_name or "?"))
+        turn.tell(
+            other,
+            turn.texts(lang, "relay.ended_by", name=turn.person.first_name or "?"),
+            introduction_id=intro.id,
+        )
     turn.say(turn.t("relay.ended"))

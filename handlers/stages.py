@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from handlers import ideas, intake, introductions, menu, organiser, privacy, relay
+from handlers import ideas, intake, introductions, menu, organiser, privacy, relay, visibility
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FIRST_STEP, FLOW_OF, INTAKE_FLOW, STEPS, Kind
 from handlers.i18n import LANGUAGES
@@ -181,6 +181,32 @@ STAGES[introductions.PHONE_STEP] = Stage(
 STAGES[relay.RELAY_STEP] = Stage(_relay_ask, _no_options, _no_choice, relay.relay_text)
 
 
+async def _visibility_ask(turn: Turn) -> None:
+    visibility.ask(turn)
+
+
+async def _visibility_options(turn: Turn) -> tuple[Option, ...]:
+    return visibility.options(turn)
+
+
+async def _visibility_choice(turn: Turn, key: str) -> None:
+    await visibility.choose(turn, key)
+    then = visibility.then(turn)
+    if then == "finish":
+        await intake.finish_after_visibility(turn)
+    else:
+        turn.resume(then)
+
+
+async def _visibility_text(turn: Turn, text: str) -> None:
+    await _visibility_choice(turn, visibility.read(text))
+
+
+STAGES[visibility.VISIBILITY_STEP] = Stage(
+    _visibility_ask, _visibility_options, _visibility_choice, _visibility_text
+)
+
+
 # -- commands that work everywhere -------------------------------------------------------
 
 
@@ -197,7 +223,7 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         turn.state = with_stopped(turn.state, True)
         turn.say(turn.t("stop.done"))
     elif command is Command.MY_DATA:
-        turn.say(await privacy.my_data_text(turn))
+        turn.say(await privacy.my_data_text(turn), privacy.my_data_options(turn))
         await stage.ask(turn)
     elif command is Command.FORGET:
         if step != privacy.FORGET_STEP:
@@ -265,6 +291,7 @@ async def _open_requests(turn: Turn) -> None:
         turn.say(turn.t("intro.no_requests"))
         return
     for intro in waiting:
+        turn.mention(intro.requester_id)
         requester = await turn.store.get_person(intro.requester_id)
         name = (requester.first_name if requester else None) or turn.t("intro.someone")
         turn.say(

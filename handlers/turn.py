@@ -62,7 +62,8 @@ class Turn:
                 text=text,
                 options=options,
                 to_person=person_id,
-                about=tuple(sorted({*about, self.person.id})),
+                # once erased, the sender is no one to name (and no row to refer to)
+                about=tuple(sorted(set(about) if self.erased else {*about, self.person.id})),
                 introduction_id=introduction_id,
             )
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from storage.models import (
     BlockRow,
@@ -29,6 +29,7 @@ INTRODUCTION_FIELDS = frozenset(
         "relay_open",
         "answered_at",
         "answered_by_id",
+        "ended_at",
     }
 )
 
@@ -112,19 +113,54 @@ class IntroductionVerbs(Verbs):
         )
         return _introduction(row) if row else None
 
-    async def update_introduction(
-        self, introduction_id: int, changes: Mapping[str, Any]
-    ) -> Introduction:
+    async def change_introduction(
+        self,
+        introduction_id: int,
+        *,
+        allowed: Collection[str],
+        changes: Mapping[str, Any],
+    ) -> Introduction | None:
+        """Apply `changes` in one conditional update, only while the status is one of
+        `allowed`; None when it is not (another answer won, or the row is gone).
+
+        The update takes the row lock, and the condition is evaluated again after any wait
+        for it: of two racing changes from the same state, exactly one wins.
+        """
         unknown = set(changes) - INTRODUCTION_FIELDS
         if unknown:
             raise ValueError(f"not an introduction field: {sorted(unknown)}")
-        row = await self._session.get(IntroductionRow, introduction_id, with_for_update=True)
-        if row is None:
-            raise LookupError(introduction_id)
-        for name, value in changes.items():
-            setattr(row, name, value)
-        await self._session.flush()
-        return _introduction(row)
+        changed = await self._session.scalar(
+            update(IntroductionRow)
+            .where(
+                IntroductionRow.id == introduction_id,
+                IntroductionRow.status.in_(list(allowed)),
+                IntroductionRow.anonymised_at.is_(None),
+            )
+            .values(**changes)
+            .returning(IntroductionRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        if changed is None:
+            return None
+        row = await self._session.get(IntroductionRow, changed, populate_existing=True)
+        return _introduction(row) if row else None
+
+    async def list_introductions_of(self, person_id: int) -> list[Introduction]:
+        """Every introduction the person is part of: asked by them, to them as a neighbour,
+        or answered by them for an initiative."""
+        rows = await self._session.scalars(
+            select(IntroductionRow)
+            .where(
+                IntroductionRow.anonymised_at.is_(None),
+                or_(
+                    IntroductionRow.requester_id == person_id,
+                    IntroductionRow.neighbour_id == person_id,
+                    IntroductionRow.answered_by_id == person_id,
+                ),
+            )
+            .order_by(IntroductionRow.id)
+        )
+        return [_introduction(r) for r in rows]
 
     async def list_open_requests_for(self, person_id: int) -> list[Introduction]:
         """Requests waiting for this person's answer: as a neighbour, or as an organiser."""

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from storage.models import IdentityRow, JobRow, MentionRow, OutboxRow, PersonRow
 from storage.records import Identity, Job, OutboxMessage
@@ -251,10 +251,27 @@ class JobVerbs(Verbs):
         return int(await self._session.scalar(statement) or 0)
 
     async def forget_sent_outbox_before(self, moment: datetime) -> int:
-        """Delete messages delivered before `moment`: once sent, the outbox need not keep
-        their text (which may hold someone's contact details)."""
+        """Delete messages delivered before `moment`, and those given up on that were
+        queued before it: the outbox need not keep their text (which may hold someone's
+        contact details)."""
+        gone = or_(
+            and_(OutboxRow.sent_at.is_not(None), OutboxRow.sent_at < moment),
+            and_(
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.attempts >= MAX_OUTBOX_ATTEMPTS,
+                OutboxRow.created_at < moment,
+            ),
+        )
+        await self._session.execute(
+            delete(MentionRow).where(MentionRow.outbox_id.in_(select(OutboxRow.id).where(gone)))
+        )
+        result = await self._session.execute(delete(OutboxRow).where(gone))
+        return int(getattr(result, "rowcount", 0))
+
+    async def forget_finished_jobs_before(self, moment: datetime) -> int:
+        """Delete timers that fired (or were cancelled) before `moment`."""
         result = await self._session.execute(
-            delete(OutboxRow).where(OutboxRow.sent_at.is_not(None), OutboxRow.sent_at < moment)
+            delete(JobRow).where(JobRow.done_at.is_not(None), JobRow.done_at < moment)
         )
         return int(getattr(result, "rowcount", 0))
 

@@ -58,6 +58,10 @@ KINDS = ("initiative", "neighbour")
 METRES_PER_DEGREE = 111_195.0  # along a meridian, on a sphere of 6371 km
 PADDING = 1.02  # the flat estimate errs by far less than 2% within tens of kilometres
 PADDING_M = 25.0
+NEIGHBOUR_PADDING_M = 1_700.0
+"""Matching decides on neighbours by the centres of ~1 km grid cells
+(`handlers.matching.CELL_DIAGONAL_M`, 1.6 km at most from a point): the pre-filter on their
+own points is padded by more than that, so that it never decides anything itself."""
 
 _people = Base.metadata.tables["people"]
 _initiatives = Base.metadata.tables["initiatives"]
@@ -106,11 +110,16 @@ def _squared_m(latitude: Any, longitude: Any) -> Any:
     return dy * dy + dx * dx
 
 
-def _near(latitude: Any, longitude: Any) -> ColumnElement[bool]:
+def _near(latitude: Any, longitude: Any, prefix: str = "") -> ColumnElement[bool]:
+    """Within the padded box and circle of `near_parameters` (named with `prefix`)."""
+
+    def bound(name: str) -> Any:
+        return bindparam(prefix + name, type_=Float)
+
     return and_(
-        latitude.between(bindparam("lat_min", type_=Float), bindparam("lat_max", type_=Float)),
-        longitude.between(bindparam("lon_min", type_=Float), bindparam("lon_max", type_=Float)),
-        _squared_m(latitude, longitude) <= bindparam("r2", type_=Float),
+        latitude.between(bound("lat_min"), bound("lat_max")),
+        longitude.between(bound("lon_min"), bound("lon_max")),
+        _squared_m(latitude, longitude) <= bound("r2"),
     )
 
 
@@ -159,13 +168,14 @@ def _neighbours_statement(near: bool) -> Select[Any]:
         row.intake_done_at.is_not(None),
         row.reachable == true(),
         row.suggestions_paused == false(),
+        row.neighbour_visible == true(),
     )
     if not near:
         return query.where(row.latitude.is_not(None), row.longitude.is_not(None))
     # Within the radius, within how far the neighbour wants to go themself, not the person.
-    reach = row.max_distance_m * PADDING + PADDING_M
+    reach = row.max_distance_m * PADDING + NEIGHBOUR_PADDING_M
     return query.where(
-        _near(row.latitude, row.longitude),
+        _near(row.latitude, row.longitude, "n_"),
         or_(
             row.max_distance_m.is_(None),
             _squared_m(row.latitude, row.longitude) <= reach * reach,
@@ -279,6 +289,8 @@ class MatchingVerbs(Verbs):
         exclusions = await self.list_match_exclusions(person_id)
         connection = await self._session.connection()
         parameters: dict[str, Any] = near_parameters(latitude, longitude, radius_m)
+        wide = near_parameters(latitude, longitude, radius_m + NEIGHBOUR_PADDING_M)
+        parameters.update({f"n_{name}": value for name, value in wide.items()})
         parameters.update(since=_utc(now) - RECENT, person_id=person_id)
         candidates: list[Candidate] = []
         if "initiative" in kinds:

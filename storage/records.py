@@ -82,6 +82,11 @@ class PersonExport:
     consents: tuple[Consent, ...]
     message_count: int
     first_message_at: datetime | None
+    # Rows that refer to the person, per table (every table with a reference to people):
+    # the overview must show each of them.
+    rows: dict[str, int] = field(default_factory=dict)
+    introductions: tuple[Introduction, ...] = ()
+    organised: tuple[str, ...] = ()  # titles of the initiatives they organise
 
 
 @dataclass(frozen=True)

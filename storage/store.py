@@ -9,28 +9,25 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.erasure import ErasureVerbs
 from storage.initiatives import InitiativeVerbs
 from storage.introductions import IntroductionVerbs
 from storage.jobs import JobVerbs
 from storage.matching import MatchingVerbs
 from storage.models import (
     AreaRow,
-    BlockRow,
+    Base,
     ConsentRow,
     ConversationRow,
-    DismissalRow,
     IdentityRow,
     InitiativeOrganiserRow,
-    IntroductionRow,
-    JobRow,
+    InitiativeRow,
     MentionRow,
     MessageLogRow,
-    OrganiserInviteRow,
-    OutboxRow,
     PersonRow,
     PostcodeRow,
     ProcessedUpdateRow,
@@ -110,11 +107,11 @@ def _conversation(row: ConversationRow) -> ConversationState:
     )
 
 
-class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
+class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs, ErasureVerbs):
     """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
     The verbs for people, conversations and places are here; the others live in their own
-    modules (matching, initiatives, introductions, jobs) and are mixed in.
+    modules (matching, initiatives, introductions, jobs, erasure) and are mixed in.
     """
 
     # -- ordering and exactly-once -------------------------------------------------------
@@ -182,6 +179,24 @@ class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
         await self._session.flush()
         return _person(row)
 
+    async def record_consent(self, person_id: int, *, version: str, language: str) -> None:
+        """The person agreed to the consent text of `version` (kept with its moment)."""
+        self._session.add(
+            ConsentRow(
+                person_id=person_id, given_at=utcnow(), text_version=version, language=language
+            )
+        )
+        await self._session.flush()
+
+    async def get_consent_version(self, person_id: int) -> str | None:
+        """The version of the newest consent text the person agreed to."""
+        return await self._session.scalar(
+            select(ConsentRow.text_version)
+            .where(ConsentRow.person_id == person_id)
+            .order_by(ConsentRow.given_at.desc(), ConsentRow.id.desc())
+            .limit(1)
+        )
+
     async def update_person(self, person_id: int, changes: Mapping[str, Any]) -> Person:
         unknown = set(changes) - PROFILE_FIELDS
         if unknown:
@@ -223,68 +238,40 @@ class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
             ),
             message_count=int(count),
             first_message_at=aware(first),
-        )
-
-    async def erase_person(self, person_id: int) -> None:
-        """Remove the person and every row that refers to them.
-
-        Foreign keys cascade too, but every table is named here so that nothing depends on
-        them. An invite they used stays used, without saying by whom.
-        """
-        session = self._session
-        theirs = or_(
-            IntroductionRow.requester_id == person_id, IntroductionRow.neighbour_id == person_id
-        )
-        introductions = select(IntroductionRow.id).where(theirs)
-        # Contact details they gave may sit in messages for others: remove those messages.
-        contacts = await session.execute(
-            select(IntroductionRow.requester_contact)
-            .where(IntroductionRow.requester_id == person_id)
-            .union(
-                select(IntroductionRow.target_contact).where(
-                    or_(
-                        IntroductionRow.neighbour_id == person_id,
-                        IntroductionRow.answered_by_id == person_id,
+            rows=await self._count_rows_of(person_id),
+            introductions=tuple(await self.list_introductions_of(person_id)),
+            organised=tuple(
+                await self._session.scalars(
+                    select(InitiativeRow.title)
+                    .join(
+                        InitiativeOrganiserRow,
+                        InitiativeOrganiserRow.initiative_id == InitiativeRow.id,
                     )
+                    .where(InitiativeOrganiserRow.person_id == person_id)
+                    .order_by(InitiativeRow.title)
                 )
+            ),
+        )
+
+    async def _count_rows_of(self, person_id: int) -> dict[str, int]:
+        """How many rows of each table refer to the person: found from the schema itself
+        (every foreign key to people), so a new table with personal data is counted too."""
+        counts: dict[str, int] = {}
+        for table in Base.metadata.sorted_tables:
+            columns = [
+                column
+                for column in table.columns
+                if any(fk.column.table.name == "people" for fk in column.foreign_keys)
+            ]
+            if table.name == "people" or not columns:
+                continue
+            found = await self._session.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(or_(*(c == person_id for c in columns)))
             )
-        )
-        for (contact,) in contacts:
-            if contact:
-                await session.execute(delete(OutboxRow).where(OutboxRow.text.contains(contact)))
-        await session.execute(
-            update(IntroductionRow)
-            .where(IntroductionRow.answered_by_id == person_id)
-            .values(answered_by_id=None)
-        )
-        await session.execute(delete(JobRow).where(JobRow.introduction_id.in_(introductions)))
-        await session.execute(delete(JobRow).where(JobRow.person_id == person_id))
-        await session.execute(delete(IntroductionRow).where(theirs))
-        await session.execute(
-            delete(DismissalRow).where(
-                or_(DismissalRow.person_id == person_id, DismissalRow.neighbour_id == person_id)
-            )
-        )
-        await session.execute(
-            delete(BlockRow).where(
-                or_(BlockRow.person_id == person_id, BlockRow.blocked_id == person_id)
-            )
-        )
-        await session.execute(
-            update(OrganiserInviteRow)
-            .where(OrganiserInviteRow.used_by_person_id == person_id)
-            .values(used_by_person_id=None)
-        )
-        for model in (
-            OutboxRow,
-            InitiativeOrganiserRow,
-            MessageLogRow,
-            ConsentRow,
-            ConversationRow,
-            IdentityRow,
-        ):
-            await session.execute(delete(model).where(model.person_id == person_id))
-        await session.execute(delete(PersonRow).where(PersonRow.id == person_id))
+            counts[table.name] = int(found or 0)
+        return counts
 
     # -- conversations -------------------------------------------------------------------
 

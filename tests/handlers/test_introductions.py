@@ -227,6 +227,7 @@ class World:
                         "gifts": spec.gifts, "wishes": spec.wishes, "times": ("any",),
                         "max_distance_m": 2000, "group_pref": "both", "free_only": False,
                         "intake_done_at": clock.now - 2 * DAY,
+                        "neighbour_visible": True,  # they said neighbours may hear of them
                     }  # fmt: skip
                 await store.update_person(person.id, changes)
                 await store.save_conversation(ConversationState(person.id, "intake", DONE, 1))

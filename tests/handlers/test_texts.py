@@ -11,6 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.channels.telegram import COMMANDS
+from handlers import introduction_states
 from handlers.flow import FLOWS, INTAKE, Kind, mermaid
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from handlers.introductions import OUTCOMES
@@ -212,7 +213,10 @@ def test_sentence_splitting() -> None:
 def test_flow_diagram_is_up_to_date() -> None:
     document = (ROOT / "docs" / "flow.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```mermaid\n(.*?)```", document, flags=re.DOTALL)
-    assert blocks == [mermaid()]
+    assert blocks == [mermaid(), introduction_states.mermaid()]
+    for transition in introduction_states.TRANSITIONS.values():
+        for source in transition.sources:
+            assert f"{source} --> {transition.target}: {transition.name}" in blocks[1]
     assert mermaid().startswith("stateDiagram-v2\n")
     for step in INTAKE:
         assert f" {step.name} " in mermaid() or f" {step.name}:" in mermaid()

@@ -1,0 +1,66 @@
+"""May neighbours who fit be told about this person? A choice of its own, default no.
+
+Asked once after the intake's summary is first confirmed, again when someone who agreed
+to an older consent text writes (the text changed: being suggested to neighbours is now
+asked separately), and changeable from "mijn gegevens" at any time. A neighbour who is
+told sees only a first name and an area, never where the person lives.
+"""
+
+from __future__ import annotations
+
+from handlers.errors import InvalidAnswer
+from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS
+from handlers.messages import Option
+from handlers.reading import read_yes_no
+from handlers.turn import Turn
+
+VISIBILITY_STEP = "neighbours"
+VISIBILITY_KEY = "g:neighbours"  # "change who may hear about me", from "mijn gegevens"
+
+
+def options(turn: Turn) -> tuple[Option, ...]:
+    return (
+        turn.option("visible:yes", turn.t("button.visible_yes")),
+        turn.option("visible:no", turn.t("button.visible_no")),
+    )
+
+
+def ask(turn: Turn) -> None:
+    turn.say(turn.t("visibility.question"), options(turn))
+
+
+def start(turn: Turn, *, then: str, intro: str | None = None) -> None:
+    """Go to the question; `then` is "finish" (the intake's end) or a step to resume."""
+    turn.goto(VISIBILITY_STEP, then=then)
+    if intro:
+        turn.say(intro)
+    ask(turn)
+
+
+def needs_new_consent(version: str | None) -> bool:
+    """Someone who agreed to an older text is asked again when they next write."""
+    return version is not None and version != CONSENT_VERSION
+
+
+async def choose(turn: Turn, key: str) -> None:
+    if key not in ("visible:yes", "visible:no"):
+        raise InvalidAnswer("button.unknown")
+    visible = key == "visible:yes"
+    await turn.update(neighbour_visible=visible)
+    await turn.store.record_consent(turn.person.id, version=CONSENT_VERSION, language=turn.lang)
+    ack = turn.t("visibility.yes" if visible else "visibility.no")
+    turn.say(ack)
+
+
+def then(turn: Turn) -> str:
+    """Where the conversation goes after the answer: "finish" or a step to resume."""
+    step = str(turn.state.context.get("then", DONE))
+    return step if step == "finish" or step in STEPS or step == DONE else FIRST_STEP
+
+
+def read(words: str) -> str:
+    """The button key that typed words mean; InvalidAnswer when they are neither."""
+    answer = read_yes_no(words)
+    if answer is None:
+        raise InvalidAnswer("visibility.not_understood")
+    return "visible:yes" if answer else "visible:no"
