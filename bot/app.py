@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.housekeeping import HOUSEKEEPING, housekeeping
+from bot.logs import protect_logs
 from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
@@ -36,6 +37,7 @@ class App:
 
 
 def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
+    protect_logs(settings.secrets())
     database = Database(settings.database_url)
     texts = Texts.load()
     taxonomy = Taxonomy.load()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,3 +27,8 @@ class Settings(BaseSettings):
     )
     default_language: str = Field(default="nl", description="Language for new residents.")
     log_level: str = Field(default="INFO")
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values no log line may show: the bot token and the database password."""
+        password = urlsplit(self.database_url).password or ""
+        return tuple(s for s in (self.telegram_bot_token, password, unquote(password)) if s)
