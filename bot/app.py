@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.housekeeping import HOUSEKEEPING, Retention, housekeeping
+from bot.logs import protect_logs
 from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
@@ -37,6 +38,7 @@ class App:
 
 
 def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
+    protect_logs(settings.secrets())
     database = Database(settings.database_url)
     texts = Texts.load()
     taxonomy = Taxonomy.load()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,3 +36,8 @@ class Settings(BaseSettings):
     keep_introductions_days: int = Field(
         default=365, description="Ended introductions are anonymised after this (counts stay)."
     )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values no log line may show: the bot token and the database password."""
+        password = urlsplit(self.database_url).password or ""
+        return tuple(s for s in (self.telegram_bot_token, password, unquote(password)) if s)
