@@ -176,13 +176,14 @@ async def advance(turn: Turn, *, ack: str | None = None) -> None:
 
 async def finish(turn: Turn, flow: Flow) -> None:
     """The summary is confirmed: save what was noted and show what can be done now."""
-    if turn.state.step != DONE:
-        turn.goto(DONE)
     if flow.subject == "draft":
+        if turn.state.step != DONE:
+            turn.goto(DONE)
         await save_draft(turn)
         return
     first_time = turn.person.intake_done_at is None
     await turn.update(intake_done_at=turn.person.intake_done_at or turn.now)
+    turn.say(turn.t("done.thanks", name_sep=turn.name_sep))
     if first_time:  # may neighbours hear about them? asked once, apart from the rest
         visibility.start(turn, then="finish")
         return
@@ -190,10 +191,9 @@ async def finish(turn: Turn, flow: Flow) -> None:
 
 
 async def finish_after_visibility(turn: Turn) -> None:
-    """What the end of the intake shows: thanks, the first suggestions, the menu."""
+    """What the end of the intake shows next: the first suggestions and the menu."""
     if turn.state.step != DONE:
         turn.goto(DONE)
-    turn.say(turn.t("done.thanks", name_sep=turn.name_sep))
     await show_ideas(turn)
     show_menu(turn)
 

@@ -205,6 +205,10 @@ async def act(turn: Turn, choice: str) -> None:
     me = turn.person.id
     as_target = await is_target(turn.store, intro, me)
     as_requester = intro.requester_id == me
+    if action in ("accept", "decline") and not as_target and await _was_asked(turn, intro):
+        turn.say(turn.t("intro.too_late"))  # another organiser of it answered first
+        turn.ask_after = True
+        return
     if action in ("accept", "decline") and as_target:
         if intro.status != REQUESTED:  # answered, expired or withdrawn meanwhile
             turn.say(turn.t("intro.too_late"))
@@ -232,6 +236,13 @@ async def act(turn: Turn, choice: str) -> None:
             await _record_outcome(turn, intro, action, as_requester)
             return
     raise NotAllowed(f"{action} on a {intro.status} introduction")
+
+
+async def _was_asked(turn: Turn, intro: Introduction) -> bool:
+    """An organiser of the initiative: asked at first, even if another one answered."""
+    return intro.initiative_id is not None and await turn.store.is_organiser_of(
+        turn.person.id, intro.initiative_id
+    )
 
 
 async def _decline(turn: Turn, intro: Introduction) -> None:

@@ -71,62 +71,16 @@ COMMAND_WORDS: dict[Command, tuple[str, ...]] = {
 _COMMANDS = {word: command for command, words in COMMAND_WORDS.items() for word in words}
 
 GREETINGS = frozenset(
-    {
-        "hallo",
-        "hoi",
-        "hai",
-        "hey",
-        "hi",
-        "hello",
-        "goedemorgen",
-        "goedemiddag",
-        "goedenavond",
-        "dag",
-        "goeiedag",
-        "morgen",
-        "moi",
-        "good morning",
-    }
+    {"hallo", "hoi", "hai", "hey", "hi", "hello", "goedemorgen", "goedemiddag", "goedenavond",
+     "dag", "goeiedag", "morgen", "moi", "good morning"}
 )
 YES = frozenset(
-    {
-        "ja",
-        "jawel",
-        "ja graag",
-        "graag",
-        "ok",
-        "oke",
-        "okay",
-        "okee",
-        "goed",
-        "prima",
-        "akkoord",
-        "klopt",
-        "yes",
-        "yes please",
-        "sure",
-        "y",
-        "j",
-        "👍",
-        "ja hoor",
-        "dat klopt",
-        "correct",
-    }
+    {"ja", "jawel", "ja graag", "graag", "ok", "oke", "okay", "okee", "goed", "prima", "akkoord",
+     "klopt", "yes", "yes please", "sure", "y", "j", "👍", "ja hoor", "dat klopt", "correct"}
 )
 NO = frozenset(
-    {
-        "nee",
-        "neen",
-        "nee dank je",
-        "nee bedankt",
-        "liever niet",
-        "no",
-        "no thanks",
-        "n",
-        "niet",
-        "nope",
-        "👎",
-    }
+    {"nee", "neen", "nee dank je", "nee bedankt", "liever niet", "no", "no thanks", "n",
+     "niet", "nope", "👎"}
 )
 
 # A terminal escape sequence ("\x1b[31m") goes as a whole: its tail "[31m" would read as 31 m.
@@ -181,7 +135,7 @@ def read_yes_no(text: str) -> bool | None:
 
 
 def read_numbers(text: str) -> list[int] | None:
-    """ "2" or "1, 3 en 5": option numbers; None when the text is not only numbers."""
+    """"2" or "1, 3 en 5": option numbers; None when the text is not only numbers."""
     folded = fold(text).replace(",", " ")
     words = [w for w in folded.split() if w not in ("en", "and", "&")]
     if words and all(w.isdigit() and len(w) <= 3 for w in words):
@@ -268,7 +222,7 @@ _DISTANCE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(km|kilometer|kilometers|m|meter|me
 
 
 def read_distance_m(text: str) -> int | None:
-    """ "500 meter", "1,5 km" → metres, kept within 100 m and 50 km."""
+    """"500 meter", "1,5 km" → metres, kept within 100 m and 50 km."""
     match = _DISTANCE.search(clean(text).lower())
     if not match:
         return None

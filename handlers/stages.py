@@ -310,6 +310,11 @@ def with_stopped(state: ConversationState, stopped: bool) -> ConversationState:
 
 async def _go_back(turn: Turn) -> None:
     step = turn.state.step
+    if step == visibility.VISIBILITY_STEP:  # back to the summary, or to where they were
+        then = visibility.then(turn)
+        turn.goto(INTAKE_FLOW.summary if then == "finish" else then)
+        await STAGES[turn.state.step].ask(turn)
+        return
     if step not in STEPS and step != DONE:
         await _resume(turn)
         return

@@ -56,10 +56,20 @@ class Erasure:
 
 class ErasureVerbs(Verbs):
     async def _lock_introductions(self, person_id: int) -> list[IntroductionRow]:
+        """Lock their introductions, after those introductions' pending timers: the order
+        in which the scheduler and `change_introduction` take them too."""
         theirs = or_(
             IntroductionRow.requester_id == person_id,
             IntroductionRow.neighbour_id == person_id,
             IntroductionRow.answered_by_id == person_id,
+        )
+        await self._session.execute(
+            select(JobRow.id)
+            .where(
+                JobRow.done_at.is_(None),
+                JobRow.introduction_id.in_(select(IntroductionRow.id).where(theirs)),
+            )
+            .with_for_update()
         )
         rows = await self._session.scalars(
             select(IntroductionRow)

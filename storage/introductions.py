@@ -6,13 +6,14 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from storage.models import (
     BlockRow,
     DismissalRow,
     InitiativeOrganiserRow,
     IntroductionRow,
+    JobRow,
 )
 from storage.records import Introduction
 from storage.verbs import Verbs, aware
@@ -32,6 +33,11 @@ INTRODUCTION_FIELDS = frozenset(
         "ended_at",
     }
 )
+
+
+# Introductions the conversation may still act on: not anonymised (an anonymised row only
+# counts for the impact figures, and no button finds it).
+LIVE = and_(IntroductionRow.anonymised_at.is_(None), IntroductionRow.requester_id.is_not(None))
 
 
 def _introduction(row: IntroductionRow) -> Introduction:
@@ -107,9 +113,7 @@ class IntroductionVerbs(Verbs):
     async def get_introduction(self, introduction_id: int) -> Introduction | None:
         """The introduction, or None when there is none (or it was anonymised)."""
         row = await self._session.scalar(
-            select(IntroductionRow).where(
-                IntroductionRow.id == introduction_id, IntroductionRow.anonymised_at.is_(None)
-            )
+            select(IntroductionRow).where(IntroductionRow.id == introduction_id, LIVE)
         )
         return _introduction(row) if row else None
 
@@ -124,17 +128,24 @@ class IntroductionVerbs(Verbs):
         `allowed`; None when it is not (another answer won, or the row is gone).
 
         The update takes the row lock, and the condition is evaluated again after any wait
-        for it: of two racing changes from the same state, exactly one wins.
+        for it: of two racing changes from the same state, exactly one wins. The locks of
+        the introduction's pending timers are taken first, in the order the scheduler takes
+        them (a timer, then its introduction), so that the two never deadlock.
         """
         unknown = set(changes) - INTRODUCTION_FIELDS
         if unknown:
             raise ValueError(f"not an introduction field: {sorted(unknown)}")
+        await self._session.execute(
+            select(JobRow.id)
+            .where(JobRow.introduction_id == introduction_id, JobRow.done_at.is_(None))
+            .with_for_update()
+        )
         changed = await self._session.scalar(
             update(IntroductionRow)
             .where(
                 IntroductionRow.id == introduction_id,
                 IntroductionRow.status.in_(list(allowed)),
-                IntroductionRow.anonymised_at.is_(None),
+                LIVE,
             )
             .values(**changes)
             .returning(IntroductionRow.id)
@@ -151,7 +162,7 @@ class IntroductionVerbs(Verbs):
         rows = await self._session.scalars(
             select(IntroductionRow)
             .where(
-                IntroductionRow.anonymised_at.is_(None),
+                LIVE,
                 or_(
                     IntroductionRow.requester_id == person_id,
                     IntroductionRow.neighbour_id == person_id,

@@ -267,12 +267,20 @@ async def finish_with_buttons(app: App, chat: Chat) -> None:
     await chat.tap("In een groep", 1)
     [summary] = await chat.tap("alleen gratis", 1)
     assert t(app, "ask.summary") in (summary.text or "")
-    done = await chat.tap("dit klopt", 2, more=True)  # thanks, maybe ideas, the menu
-    check_done(app, done, chat.user.first_name)
+    asked = await chat.tap("dit klopt", 2)  # thanks, and may neighbours hear about you?
+    check_asked_about_neighbours(app, asked, chat.user.first_name)
+    done = await chat.tap("Nee, liever niet", 2, more=True)  # noted, maybe ideas, the menu
+    check_done(app, done)
 
 
-def check_done(app: App, done: list[BotMessage], name: str) -> None:
-    assert done[0].text == t(app, "done.thanks", name_sep=f", {name}")
+def check_asked_about_neighbours(app: App, asked: list[BotMessage], name: str) -> None:
+    assert asked[0].text == t(app, "done.thanks", name_sep=f", {name}")
+    assert asked[-1].text == t(app, "visibility.question")
+    assert asked[-1].has_inline_keyboard
+
+
+def check_done(app: App, done: list[BotMessage]) -> None:
+    assert done[0].text == t(app, "visibility.no")
     assert done[-1].text == t(app, "menu.question")
     assert done[-1].has_inline_keyboard
 
@@ -312,8 +320,10 @@ FREE_TEXT = (
 async def free_text_intake(app: App, chat: Chat) -> None:
     for line, replies in FREE_TEXT:
         await chat.say(line, replies)
-    done = await chat.say("ja", 2, more=True)  # thanks, maybe ideas, the menu
-    check_done(app, done, "Anneke")
+    asked = await chat.say("ja", 2)  # thanks, and may neighbours hear about you?
+    check_asked_about_neighbours(app, asked, "Anneke")
+    done = await chat.say("nee", 2, more=True)  # noted, maybe ideas, the menu
+    check_done(app, done)
 
 
 async def check_free_text_profile(app: App, user: FakeUser) -> None:
@@ -346,7 +356,7 @@ async def test_buttons_only_intake_over_telegram(
         assert (await person_of(app, anna.user), await where(app, anna.user)) == before
 
     await finish_with_buttons(app, anna)
-    assert anna.taps <= 12
+    assert anna.taps <= 13  # twelve, and the neighbours' question of its own
     await tg.wait_until_idle()
     assert tg.unanswered_callback_queries() == []
     assert len(tg.callback_answers) == anna.taps + 2  # the two stale taps were answered too

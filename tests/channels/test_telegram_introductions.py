@@ -379,8 +379,11 @@ async def resident_intake(app: App, peer: Peer, profile: Profile, ideas: int) ->
     await peer.tap(t(app, f"choice.group.{profile.group}"), 1)
     [summary] = await peer.tap(t(app, f"choice.free.{profile.free}"), 1)
     assert t(app, "ask.summary") in (summary.text or "")
-    done = await peer.tap(t(app, "button.confirm"), 3 + ideas)
-    assert done[0].text == t(app, "done.thanks", name_sep=f", {peer.name}")
+    asked = await peer.tap(t(app, "button.confirm"), 2)
+    assert asked[0].text == t(app, "done.thanks", name_sep=f", {peer.name}")
+    assert asked[1].text == t(app, "visibility.question")
+    done = await peer.tap(t(app, "button.visible_yes"), 3 + ideas)  # neighbours may hear
+    assert done[0].text == t(app, "visibility.yes")
     assert done[1].text == t(app, "ideas.intro")
     assert done[-1].text == t(app, "menu.question")
     suggestions = done[2:-1]
@@ -634,7 +637,7 @@ async def test_organiser_to_resident_to_neighbour_over_telegram(
     [anna_idea] = await resident_intake(app, bram, BRAM, ideas=1)
     assert anna_idea.text == (
         "👤 " + t(app, "ideas.neighbour", name="Anna", area=AREA) + "\n📍 "
-        + t(app, "ideas.metres", metres=50) + " — "
+        + t(app, "ideas.band.near") + " — "  # never metres between residents
         + t(app, "ideas.reason.shared", tags="koken")
     )  # fmt: skip
     [route] = await bram.tap(t(app, "button.introduce"), 1, on=anna_idea)
@@ -829,8 +832,11 @@ async def test_forged_and_replayed_buttons_change_nothing_and_leak_nothing(
     for action in ("accept", "decline", "write", "share", "end", "met_good", "not_yet"):
         forged = await mallory.forge(f"x:{intro.id}:{action}", name_question.message_id, 2)
         not_for_you(app, forged, ask_name)
-    for data in (f"x:{intro.id + 1}:accept", "x:abc:accept", "x:", f"x:{intro.id}"):
+    for data in ("x:abc:accept", "x:", f"x:{intro.id}"):
         not_for_you(app, await mallory.forge(data, name_question.message_id, 2), ask_name)
+    # An id that names no introduction (never used, or one that is gone): said kindly.
+    gone = await mallory.forge(f"x:{intro.id + 1}:accept", name_question.message_id, 2)
+    not_for_you(app, gone, ask_name, because="intro.gone")
     replayed = await henk.forge(accept, world.request.message_id, 2)
     not_for_you(app, replayed, t(app, "menu.question"), because="intro.too_late")
     await nothing_changed(accepted)

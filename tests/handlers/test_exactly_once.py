@@ -31,6 +31,7 @@ SCRIPT = (
     "in een groep",
     "ja",  # only free activities
     "ja",  # the summary is right
+    "nee",  # neighbours may not hear about her
 )
 PROFILE = {
     "first_name": "Anna",

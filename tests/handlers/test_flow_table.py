@@ -121,6 +121,7 @@ QUESTION = {step.name: step.question for step in INTAKE} | {
     "done": "menu.question",
     "confirm_forget": "forget.confirm",
     "language": "language.question",
+    "neighbours": "visibility.question",
 }
 
 
@@ -363,29 +364,66 @@ VALID = [
     Row(
         "summary",
         Tap("confirm"),
-        "done",
+        "neighbours",  # the first time: may neighbours hear about her?
         nl("done.thanks", name_sep=", Anna"),
         {"intake_done_at": ANY},
         profile=FULL,
-        context_after=None,  # what suggestions were shown
+        context_after={"then": "finish"},
     ),
     Row(
         "summary",
         Text("ja"),
-        "done",
+        "neighbours",  # the first time: may neighbours hear about her?
         nl("done.thanks", name_sep=", Anna"),
         {"intake_done_at": ANY},
         profile=FULL,
-        context_after=None,  # what suggestions were shown
+        context_after={"then": "finish"},
     ),
     Row(
         "summary",
         Text("1"),
-        "done",
+        "neighbours",  # the first time: may neighbours hear about her?
         nl("done.thanks", name_sep=", Anna"),
         {"intake_done_at": ANY},
         profile=FULL,
-        context_after=None,  # what suggestions were shown
+        context_after={"then": "finish"},
+    ),
+    # neighbours: a choice of its own after the first summary, default no
+    *(
+        Row(
+            "neighbours",
+            given,
+            "done",
+            nl(said),
+            {"neighbour_visible": visible},
+            profile=DONE_PROFILE,
+            context={"then": "finish"},
+            context_after=None,  # what suggestions were shown
+        )
+        for given, said, visible in (
+            (Tap("visible:yes"), "visibility.yes", True),
+            (Tap("visible:no"), "visibility.no", False),
+            (Text("ja hoor"), "visibility.yes", True),
+            (Text("nee"), "visibility.no", False),
+            (Text("1"), "visibility.yes", True),
+        )
+    ),
+    Row(
+        "neighbours",
+        Text("terug"),
+        "summary",
+        nl("ask.summary"),
+        profile=DONE_PROFILE,
+        context={"then": "finish"},
+    ),
+    Row(
+        "neighbours",
+        Text("weet ik niet"),
+        "neighbours",
+        nl("visibility.not_understood"),
+        profile=DONE_PROFILE,
+        context={"then": "finish"},
+        context_after={"then": "finish"},
     ),
     Row(
         "summary",
@@ -455,14 +493,14 @@ VALID = [
 
 
 def test_the_valid_table_covers_every_step_with_buttons_words_skip_and_back() -> None:
-    steps = {step.name for step in INTAKE} | {"done"}
+    steps = {step.name for step in INTAKE} | {"done", "neighbours"}
     assert {row.step for row in VALID} == steps
     for step in steps:
         rows = [row for row in VALID if row.step == step]
         assert any(isinstance(row.given, Tap) for row in rows), step
         assert any(isinstance(row.given, Text) and row.then != step for row in rows), step
         assert any(row.given == Text("terug") for row in rows), step
-        if step not in ("summary", "done"):
+        if step not in ("summary", "done", "neighbours"):
             assert any(row.given == Tap("skip") for row in rows), step
 
 

@@ -23,7 +23,9 @@ async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
     await anna.tap("alleen gratis")
     assert "Klopt dit?" in anna.text
     await anna.tap("dit klopt")
-    assert anna.taps <= 12
+    assert "Mogen buren" in anna.text  # a choice of its own, after the summary
+    await anna.tap("Nee, liever niet")
+    assert anna.taps <= 13
     person = await person_of(app.database, anna)
     assert person is not None
     assert person.first_name == "Anna"
@@ -35,6 +37,7 @@ async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
     assert person.group_pref == "group"
     assert person.free_only is True
     assert person.intake_done_at is not None
+    assert person.neighbour_visible is False
     state = await state_of(app.database, anna)
     assert state is not None and state.step == "done"
 
@@ -53,6 +56,9 @@ async def test_free_text_only_intake(app: App) -> None:
         "liefst in een groep",
         "ja",
         "ja",
+        "nee",  # neighbours may not hear about her
     ):
         await anna.send(line)
     assert_free_text_profile(await person_of(app.database, anna))
+    state = await state_of(app.database, anna)
+    assert state is not None and state.step == "done"

@@ -9,6 +9,8 @@ from dataclasses import replace
 import pytest
 
 from handlers.matching import (
+    CELL_LAT_DEG,
+    CELL_LON_DEG,
     WEIGHTS,
     Seeker,
     Suggestion,
@@ -131,7 +133,11 @@ def test_no_seeker_without_a_location(where: dict[str, float]) -> None:
         ),
         (make_seeker(), make_candidate("neighbour", id=10), NOT_P10),
         (make_seeker(max_distance_m=400), make_candidate(north_m=450), NOTHING),
-        (make_seeker(), make_candidate("neighbour", north_m=900, max_distance_m=800), NOTHING),
+        (
+            make_seeker(max_distance_m=5000),
+            make_candidate("neighbour", north_m=1500, max_distance_m=800),
+            NOTHING,
+        ),
         (make_seeker(), make_candidate(has_room=False), NOTHING),
         (make_seeker(free_only=True), make_candidate(free=False), NOTHING),
         (make_seeker(), make_candidate(offers=frozenset({"music"})), NOTHING),
@@ -213,7 +219,11 @@ def test_the_reason_names_every_direction_of_fit() -> None:
     assert reason.you_can_help == ("cooking", "diy")
     assert reason.they_offer == ("walking",)
     assert reason.shared == ("music",)  # cooking is listed already
-    assert reason.distance_m == pytest.approx(420, abs=1)
+    # between two residents: the distance of their cells' centres, never their own points
+    assert reason.distance_m == round(apart(seeker, candidate)) == 0
+    initiative = replace(candidate, kind="initiative")  # a public place keeps its distance
+    exact = score(seeker, initiative, NOTHING)
+    assert exact is not None and exact.reason.distance_m == pytest.approx(420, abs=1)
     assert reason.tags == ("cooking", "diy", "walking", "music")
 
 
@@ -294,11 +304,11 @@ def test_weights_can_be_changed_in_one_place() -> None:
 
 
 def test_rank_keeps_the_limit_and_breaks_ties_by_kind_and_id() -> None:
-    twins = [
-        make_candidate("neighbour", id=5),
-        make_candidate("initiative", id=9),
-        make_candidate("neighbour", id=2),
-        make_candidate("initiative", id=3),
+    twins = [  # all at the seeker's own point: exact and cell distances are both 0
+        make_candidate("neighbour", id=5, north_m=0),
+        make_candidate("initiative", id=9, north_m=0),
+        make_candidate("neighbour", id=2, north_m=0),
+        make_candidate("initiative", id=3, north_m=0),
     ]
     found = rank(make_seeker(group_pref=None), twins, NOTHING, limit=3)
     assert [(s.candidate.kind, s.candidate.id) for s in found] == [
@@ -359,11 +369,28 @@ def random_exclusions(rng: random.Random) -> Exclusions:
     )
 
 
+def cell(latitude: float, longitude: float) -> tuple[float, float]:
+    """The centre of the ~1 km cell a resident is placed in, computed here on its own."""
+    return (
+        (math.floor(latitude / CELL_LAT_DEG) + 0.5) * CELL_LAT_DEG,
+        (math.floor(longitude / CELL_LON_DEG) + 0.5) * CELL_LON_DEG,
+    )
+
+
+def apart(seeker: Seeker, candidate: Candidate) -> float:
+    """How far matching may take a candidate to be: exact for an initiative (a public
+    place), cell centre to cell centre between two residents."""
+    if candidate.kind == "neighbour":
+        return haversine_m(
+            *cell(seeker.latitude, seeker.longitude),
+            *cell(candidate.latitude, candidate.longitude),
+        )
+    return haversine_m(seeker.latitude, seeker.longitude, candidate.latitude, candidate.longitude)
+
+
 def allowed(seeker: Seeker, candidate: Candidate, exclusions: Exclusions) -> bool:
     """The hard rules, written out independently of the code under test."""
-    distance = haversine_m(
-        seeker.latitude, seeker.longitude, candidate.latitude, candidate.longitude
-    )
+    distance = apart(seeker, candidate)
     if candidate.kind == "neighbour":
         if candidate.id == seeker.person_id or candidate.id in exclusions.person_ids:
             return False
@@ -386,9 +413,8 @@ def allowed(seeker: Seeker, candidate: Candidate, exclusions: Exclusions) -> boo
 
 def check_suggestion(seeker: Seeker, suggestion: Suggestion, exclusions: Exclusions) -> None:
     candidate, reason = suggestion.candidate, suggestion.reason
-    distance = haversine_m(
-        seeker.latitude, seeker.longitude, candidate.latitude, candidate.longitude
-    )
+    distance = apart(seeker, candidate)
+    assert reason.distance_m == round(distance)
     assert distance <= seeker.max_distance_m
     assert reason.distance_m <= seeker.max_distance_m
     if candidate.kind == "neighbour":

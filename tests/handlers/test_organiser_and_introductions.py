@@ -98,6 +98,7 @@ async def test_double_opt_in_from_suggestion_to_follow_up(app: App) -> None:
             "groep",
             "nee",
             "ja",
+            "nee",  # neighbours may not hear about her
         ],
     )
     assert "Soepcafé De Pan" in anna.text

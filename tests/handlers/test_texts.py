@@ -14,7 +14,8 @@ from bot.channels.telegram import COMMANDS
 from handlers import introduction_states
 from handlers.flow import FLOWS, INTAKE, Kind, mermaid
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
-from handlers.introductions import OUTCOMES
+from handlers.introductions import OUTCOMES, ROUTES
+from handlers.matching import BANDS
 from handlers.menu import MENU_ITEMS, ORGANISER_ITEMS
 from storage.initiatives import INITIATIVE_STATUSES
 
@@ -90,6 +91,13 @@ def family_keys() -> dict[str, set[str]]:
         "followup.thanks.": {f"followup.thanks.{outcome}" for outcome in OUTCOMES},
         "button.outcome.": {f"button.outcome.{outcome}" for outcome in OUTCOMES},
         "organiser.status.": {f"organiser.status.{status}" for status in INITIATIVE_STATUSES},
+        "ideas.band.": {f"ideas.band.{band}" for _, band in BANDS},
+        "data.status.": {f"data.status.{state}" for state in introduction_states.STATES},
+        "data.shared.": {f"data.shared.{route}" for route in ROUTES},
+        "data.count.": {
+            f"data.count.{table}"
+            for table in ("dismissals", "blocks", "jobs", "outbox", "mentions")
+        },
     }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.sql.schema import Column
 
 from storage.db import Database
+from storage.erasure import REDACTED
 from storage.initiatives import INVITE_ALPHABET, INVITE_LENGTH
 from storage.models import (
     Base,
@@ -297,6 +298,9 @@ async def test_erase_person_leaves_no_row_that_refers_to_them(erasable: Database
         await store.save_conversation(ConversationState(ans.id, "intake", "done", 3))
         await store.log_message(ans.id, direction="in", channel="terminal", body="hoi")
         await store.log_message(bert.id, direction="in", channel="terminal", body="hallo")
+        await store.log_message(
+            bert.id, direction="out", channel="terminal", body="Ans wacht", about=[ans.id]
+        )
 
         session = store._session
         asked = IntroductionRow(
@@ -331,6 +335,8 @@ async def test_erase_person_leaves_no_row_that_refers_to_them(erasable: Database
             ]
         )
         await session.flush()
+        await store.queue_message(bert.id, "Ans wil kennismaken", about=[ans.id])
+        await store.queue_message(cor.id, "Je kunt Ans bellen", introduction_id=was_asked.id)
         before = await _rows_referring_to(store, ans.id)
     for column in _person_columns():
         name = f"{column.table.name}.{column.name}"
@@ -345,9 +351,17 @@ async def test_erase_person_leaves_no_row_that_refers_to_them(erasable: Database
         # Everybody else keeps what is theirs.
         assert await store.get_person(bert.id) is not None
         assert await store.get_person(cor.id) is not None
-        assert await store.list_logged_messages(bert.id) == [("in", "hallo")]
+        # What named her in his log is redacted; what did not stays as it was.
+        assert await store.list_logged_messages(bert.id) == [
+            ("in", "hallo"),
+            ("out", REDACTED),
+        ]
         assert await store.list_organiser_ids(shared) == [bert.id]
-        assert await store.get_initiative(hers) is not None
+        breiclub = await store.get_initiative(hers)  # nobody runs it now: paused
+        assert breiclub is not None and breiclub.status == "paused"
+        # Messages about her are cancelled, by reference; the others stay.
+        texts = set(await store._session.scalars(select(OutboxRow.text)))
+        assert texts == {"Cor wil kennismaken"}
         session = store._session
         remaining = await _rows_referring_to(store, bert.id)
         assert remaining["introductions.requester_id"] == 1
@@ -363,6 +377,24 @@ async def test_erase_person_leaves_no_row_that_refers_to_them(erasable: Database
         assert invite.used_at is not None
         dave = await make_person(store, "Dave")
         assert await store.redeem_invite(code, dave.id, NOW) is None
+
+
+async def test_erasure_anonymises_introductions_and_keeps_their_count(database: Database) -> None:
+    async with database.unit_of_work() as store:
+        ans = await make_person(store, "Ans")
+        bert = await make_person(store, "Bert")
+        intro = await store.create_introduction(
+            ans.id, neighbour_id=bert.id, reason="cooking", route="phone",
+            contact="0612345678", now=NOW,
+        )  # fmt: skip
+    async with database.unit_of_work() as store:
+        erasure = await store.erase_person(bert.id, now=NOW)
+        assert erasure.tell == (ans.id,)  # she was waiting for his answer
+    async with database.unit_of_work() as store:
+        assert await store.get_introduction(intro.id) is None  # gone for every button
+        row = await store._session.get(IntroductionRow, intro.id)
+        assert row is not None and row.status == "closed" and row.anonymised_at is not None
+        assert (row.requester_id, row.neighbour_id, row.requester_contact) == (None, None, None)
 
 
 async def test_erase_person_without_anything_else(database: Database) -> None:

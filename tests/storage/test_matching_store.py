@@ -57,6 +57,7 @@ async def add_person(
         "intake_done_at": NOW - timedelta(days=3),
         "reachable": True,
         "suggestions_paused": False,
+        "neighbour_visible": True,
         "created_at": NOW - timedelta(days=3),
     }
     values.update(changes)
@@ -138,8 +139,9 @@ async def test_far_ones_are_left_out_and_none_within_reach_is_lost(database: Dat
         ("initiative", await add_initiative(database, 12_000)),
         ("initiative", await add_initiative(database, 0, -9_000)),
         ("initiative", await add_initiative(database, 1800, 1800)),  # in the box, not the circle
-        ("neighbour", await add_person(database, -2900, 0, max_distance_m=5000)),
-        ("neighbour", await add_person(database, 3000, 3000, max_distance_m=5000)),
+        # a neighbour's pre-filter is padded by the cells matching decides on (1.7 km)
+        ("neighbour", await add_person(database, -4800, 0, max_distance_m=5000)),
+        ("neighbour", await add_person(database, 3500, 3500, max_distance_m=5000)),
         ("initiative", await add_initiative(database, None)),  # no location
     }
     found = set(await candidates_of(database, me))
@@ -149,9 +151,10 @@ async def test_far_ones_are_left_out_and_none_within_reach_is_lost(database: Dat
 
 async def test_a_neighbour_who_would_not_come_this_far_is_left_out(database: Database) -> None:
     me = await add_person(database)
-    homebody = await add_person(database, 1500, max_distance_m=400)
-    traveller = await add_person(database, 1500, max_distance_m=2000)
-    unlimited = await add_person(database, 1500, max_distance_m=None)
+    # farther than 400 m plus the padding for the cells (1.7 km) that matching decides on
+    homebody = await add_person(database, 2500, max_distance_m=400)
+    traveller = await add_person(database, 2500, max_distance_m=2000)
+    unlimited = await add_person(database, 2500, max_distance_m=None)
     found = await candidates_of(database, me)
     assert ("neighbour", homebody) not in found
     assert ("neighbour", traveller) in found
@@ -229,6 +232,7 @@ async def test_only_available_residents_are_neighbours(database: Database) -> No
         await add_person(database, 200, intake_done_at=None),
         await add_person(database, 200, role="organiser"),
         await add_person(database, None),
+        await add_person(database, 200, neighbour_visible=False),  # did not say yes to it
     ]
     found = await candidates_of(database, me)
     neighbour = found[("neighbour", ready)]
