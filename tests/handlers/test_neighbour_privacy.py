@@ -44,11 +44,14 @@ async def _resident(app: App, name: str, latitude: float, longitude: float, **mo
     return person.id
 
 
-async def _observe(app: App, mallory_id: int, piet_id: int) -> list[tuple[object, ...]]:
+Seen = tuple[tuple[float, float], int | None, int | None]  # pin, Piet's rank, his distance
+
+
+async def _observe(app: App, mallory_id: int, piet_id: int) -> list[Seen]:
     """What Mallory can see of Piet from every pin of the grid."""
     from handlers.suggest import find_suggestions
 
-    seen: list[tuple[object, ...]] = []
+    seen: list[Seen] = []
     lat0, lon0 = HOME_A
     per_lon = 111_195.0 * math.cos(math.radians(lat0))
     for north in GRID:

@@ -113,7 +113,7 @@ async def test_ids_are_never_handed_out_twice(app: App) -> None:
     """Erase, create anew: no new row gets an id an old button may still carry."""
     if app.database.is_sqlite:
         async with app.database.engine.connect() as connection:
-            tables = dict(
+            tables: dict[str, str] = dict(
                 (await connection.execute(text("SELECT name, sql FROM sqlite_master"))).all()
             )
         for name in ("people", "introductions", "initiatives", "outbox", "jobs", "identities"):
