@@ -156,3 +156,15 @@ def assert_free_text_profile(person: Person | None) -> None:
     assert person.group_pref == "group"
     assert person.free_only is True
     assert person.intake_done_at is not None
+
+
+async def joined(
+    app: App, external_id: str, first_name: str | None = None
+) -> tuple[Resident, Person]:
+    """A resident who said hello and yes: known to the bot from now on."""
+    resident = Resident(app.conversations, external_id=external_id, first_name=first_name)
+    await resident.send("hallo")
+    await resident.tap("ja, ik doe mee")
+    person = await person_of(app.database, resident)
+    assert person is not None
+    return resident, person

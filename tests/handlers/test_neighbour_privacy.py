@@ -15,7 +15,7 @@ from bot.app import App
 from handlers.matching import cell_centre, haversine_m
 from storage.records import Person
 from storage.verbs import utcnow
-from tests.harness import Resident, person_of, seed_places
+from tests.harness import Resident, joined, seed_places
 
 # Two points about 600 m apart, in the same grid cell.
 HOME_A = (52.3512, 6.6570)
@@ -25,11 +25,7 @@ GRID = range(-6, 7)  # 13 x 13 pins, 4.8 km across
 
 
 async def _resident(app: App, name: str, latitude: float, longitude: float, **more: object) -> int:
-    resident = Resident(app.conversations, external_id=name.lower(), first_name=name)
-    await resident.send("hallo")
-    await resident.tap("ja, ik doe mee")
-    person = await person_of(app.database, resident)
-    assert person is not None
+    _, person = await joined(app, name.lower(), name)
     async with app.database.unit_of_work() as store:
         await store.update_person(
             person.id,

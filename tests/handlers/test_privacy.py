@@ -13,7 +13,7 @@ from handlers.flow import CONSENT_VERSION, DONE
 from storage.models import Base, MessageLogRow
 from storage.records import ConversationState
 from tests.handlers.test_introductions import nl
-from tests.harness import Resident, person_of, seed_places, state_of
+from tests.harness import Resident, joined, seed_places, state_of
 from tests.storage.test_store import RowFactory, count_rows, people_references
 
 # The line of the overview that shows each kind of row (the catalog keys it starts from).
@@ -51,16 +51,8 @@ def _opening(key: str) -> str:
 
 async def test_my_data_shows_a_line_for_every_kind_of_row_she_has(app: App) -> None:
     await seed_places(app)
-    anna = Resident(app.conversations, external_id="anna")
-    await anna.send("hallo")
-    await anna.tap("ja, ik doe mee")
-    person = await person_of(app.database, anna)
-    assert person is not None
-    other = Resident(app.conversations, external_id="bert", first_name="Bert")
-    await other.send("hallo")
-    await other.tap("ja, ik doe mee")
-    bert = await person_of(app.database, other)
-    assert bert is not None
+    anna, person = await joined(app, "anna", "Anna")
+    _, bert = await joined(app, "bert", "Bert")
     async with app.database.engine.begin() as connection:
         rows = RowFactory(connection, anyone=bert.id)
         for column in people_references():
@@ -83,15 +75,8 @@ async def test_my_data_shows_a_line_for_every_kind_of_row_she_has(app: App) -> N
 
 async def test_my_data_lists_introductions_with_what_she_shared(app: App) -> None:
     await seed_places(app)
-    anna = Resident(app.conversations, external_id="anna")
-    await anna.send("hallo")
-    await anna.tap("ja, ik doe mee")
-    piet = Resident(app.conversations, external_id="piet", first_name="Piet")
-    await piet.send("hallo")
-    await piet.tap("ja, ik doe mee")
-    anna_person = await person_of(app.database, anna)
-    piet_person = await person_of(app.database, piet)
-    assert anna_person is not None and piet_person is not None
+    anna, anna_person = await joined(app, "anna", "Anna")
+    _, piet_person = await joined(app, "piet", "Piet")
     async with app.database.unit_of_work() as store:
         await store.update_person(piet_person.id, {"first_name": "Piet"})
         await store.create_introduction(
@@ -119,11 +104,7 @@ async def test_ids_are_never_handed_out_twice(app: App) -> None:
         for name in ("people", "introductions", "initiatives", "outbox", "jobs", "identities"):
             assert "AUTOINCREMENT" in tables[name], name
     await seed_places(app)
-    henk = Resident(app.conversations, external_id="henk", first_name="Henk")
-    await henk.send("hallo")
-    await henk.tap("ja, ik doe mee")
-    organiser = await person_of(app.database, henk)
-    assert organiser is not None
+    henk, organiser = await joined(app, "henk", "Henk")
     async with app.database.unit_of_work() as store:
         initiative = await store.create_initiative(
             organisation_id=None, organiser_ids=[organiser.id], title="Soep", description="",
@@ -133,11 +114,7 @@ async def test_ids_are_never_handed_out_twice(app: App) -> None:
         )  # fmt: skip
     old_ids: list[tuple[int, int]] = []
     for name in ("anna", "bea"):  # two residents ask, then leave
-        resident = Resident(app.conversations, external_id=name, first_name=name.title())
-        await resident.send("hallo")
-        await resident.tap("ja, ik doe mee")
-        person = await person_of(app.database, resident)
-        assert person is not None
+        resident, person = await joined(app, name, name.title())
         async with app.database.unit_of_work() as store:
             intro = await store.create_introduction(
                 person.id, initiative_id=initiative.id, reason="", route="bot", contact=None,
@@ -146,11 +123,7 @@ async def test_ids_are_never_handed_out_twice(app: App) -> None:
         old_ids.append((person.id, intro.id))
         await resident.send("vergeet mij")
         await resident.tap("wis alles")
-    newcomer = Resident(app.conversations, external_id="cor", first_name="Cor")
-    await newcomer.send("hallo")
-    await newcomer.tap("ja, ik doe mee")
-    cor = await person_of(app.database, newcomer)
-    assert cor is not None
+    _, cor = await joined(app, "cor", "Cor")
     async with app.database.unit_of_work() as store:
         fresh = await store.create_introduction(
             cor.id, initiative_id=initiative.id, reason="", route="bot", contact=None,
@@ -210,13 +183,9 @@ async def test_commands_work_before_the_new_question(app: App) -> None:
 
 async def test_the_log_keeps_no_phone_numbers_or_invite_codes(app: App) -> None:
     await seed_places(app)
-    anna = Resident(app.conversations, external_id="anna")
-    await anna.send("hallo")
-    await anna.tap("ja, ik doe mee")
+    anna, person = await joined(app, "anna", "Anna")
     await anna.send("Anna, bel me op 06-1234 5678 of mail anna@example.nl")
     await anna.send("organisator K7MX2PQA")
-    person = await person_of(app.database, anna)
-    assert person is not None
     async with app.database.engine.connect() as connection:
         bodies = list(
             await connection.scalars(
