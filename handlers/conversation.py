@@ -16,7 +16,7 @@ from datetime import datetime
 
 from handlers import ideas, intake, introductions, organiser, visibility
 from handlers.errors import InvalidAnswer, NotAllowed
-from handlers.flow import CONSENT_VERSION, FIRST_STEP, STEPS
+from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS
 from handlers.i18n import Texts, pick_language
 from handlers.messages import Inbound, Location, Reply
 from handlers.ordering import SenderQueue
@@ -130,12 +130,11 @@ class Conversations:
                     person.id, "intake", FIRST_STEP, 1
                 )
                 turn = self._turn(store, msg, person, state)
+                await respond(turn)
                 if await _needs_new_consent(store, turn):
                     visibility.start(
                         turn, then=turn.resume_point(), intro=turn.t("consent.changed")
                     )
-                else:
-                    await respond(turn)
             if not turn.erased:
                 await store.save_conversation(turn.state)
                 await _log_turn(store, turn)
@@ -150,8 +149,10 @@ class Conversations:
 
 
 async def _needs_new_consent(store: Store, turn: Turn) -> bool:
-    """They agreed to an older text: ask the new question first (commands still work)."""
-    if turn.state.step == visibility.VISIBILITY_STEP or read_command(clean(turn.msg.text)):
+    """They agreed to an older text: once their message is answered, ask the new question
+    — unless they are in a side question (forget me?, a contact route, the relay), which
+    goes first; the question then comes with a later message."""
+    if turn.erased or (turn.state.step not in STEPS and turn.state.step != DONE):
         return False
     return visibility.needs_new_consent(await store.get_consent_version(turn.person.id))
 
@@ -187,11 +188,11 @@ async def _log_turn(store: Store, turn: Turn) -> None:
     about = set(turn.mentions)
     for reply in turn.replies:
         about.update(reply.about)
-    log = functools.partial(store.log_message, turn.person.id, channel=msg.channel, about=about)
-    await log(direction="in", body=body)
+    keep = functools.partial(store.log_message, turn.person.id, channel=msg.channel, about=about)
+    await keep(direction="in", body=body)
     for reply in turn.replies:
         if reply.to_person is None:
-            await log(direction="out", body=scrub(reply.text))
+            await keep(direction="out", body=scrub(reply.text))
 
 
 async def respond(turn: Turn) -> None:

@@ -154,8 +154,9 @@ async def test_who_agreed_to_an_older_text_is_asked_again(app: App) -> None:
         )
         await store.save_conversation(ConversationState(person.id, "intake", DONE, 4))
 
-    replies = await anna.send("hoi")
-    assert replies[0].text == nl("consent.changed")
+    replies = await anna.send("hoi")  # answered first, then the new question
+    assert nl("welcome.back", name_sep=", Anna") in replies[0].text
+    assert nl("consent.changed") in anna.text
     assert nl("visibility.question") in replies[-1].text
     await anna.tap("Ja, dat mag")
     assert nl("visibility.yes") in anna.text
@@ -179,6 +180,27 @@ async def test_commands_work_before_the_new_question(app: App) -> None:
         )  # fmt: skip
     await anna.send("vergeet mij")
     assert anna.last[0].text == nl("forget.confirm")
+    assert nl("consent.changed") not in anna.text  # her question goes first
+    await anna.tap("wis alles")
+    assert anna.last[0].text == nl("forget.done")
+
+
+async def test_a_tap_is_not_lost_to_the_new_question(app: App) -> None:
+    await seed_places(app)
+    anna = Resident(app.conversations, external_id="anna")
+    async with app.database.unit_of_work() as store:
+        person = await store.create_person_with_consent(
+            channel="test", external_id="anna", username=None, language="nl",
+            consent_version="2026-11-v1",
+        )  # fmt: skip
+        await store.save_conversation(ConversationState(person.id, "intake", "group", 7))
+    await anna.press("7:pick:group")
+    async with app.database.unit_of_work() as store:
+        saved = await store.get_person(person.id)
+    assert saved is not None and saved.group_pref == "group"
+    assert nl("visibility.question") in anna.last[-1].text
+    await anna.tap("Nee, liever niet")
+    assert nl("ask.free") in anna.text  # and on with the intake
 
 
 async def test_the_log_keeps_no_phone_numbers_or_invite_codes(app: App) -> None:
