@@ -243,6 +243,9 @@ def mermaid() -> str:
         for step in flow.steps[:-1]:
             lines.append(f"    {summary} --> {step.name}: change")
         lines.append(f"    {summary} --> {DONE}: confirm")
+    lines.append(f"    {INTAKE_FLOW.summary} --> neighbours: confirm, the first time")
+    lines.append(f"    neighbours --> {DONE}: may neighbours hear of me? yes or no")
+    lines.append(f"    {DONE} --> neighbours: my data, change")
     lines.append(f"    {DONE} --> {INTAKE_FLOW.summary}: change my answers")
     lines.append(f"    {DONE} --> {INITIATIVE_FLOW.first}: organiser, new initiative")
     lines.append(f"    {DONE} --> {INITIATIVE_FLOW.summary}: organiser, edit an initiative")

@@ -16,6 +16,7 @@ from handlers.flow import FLOWS, INTAKE, Kind, mermaid
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from handlers.introductions import OUTCOMES, ROUTES
 from handlers.matching import BANDS
+from handlers.visibility import VISIBILITY_STEP
 from handlers.menu import MENU_ITEMS, ORGANISER_ITEMS
 from storage.initiatives import INITIATIVE_STATUSES
 
@@ -228,3 +229,4 @@ def test_flow_diagram_is_up_to_date() -> None:
     assert mermaid().startswith("stateDiagram-v2\n")
     for step in INTAKE:
         assert f" {step.name} " in mermaid() or f" {step.name}:" in mermaid()
+    assert f" {VISIBILITY_STEP} " in mermaid()  # the neighbours' question after the summary
