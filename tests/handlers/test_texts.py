@@ -16,8 +16,8 @@ from handlers.flow import FLOWS, INTAKE, Kind, mermaid
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from handlers.introductions import OUTCOMES, ROUTES
 from handlers.matching import BANDS
-from handlers.visibility import VISIBILITY_STEP
 from handlers.menu import MENU_ITEMS, ORGANISER_ITEMS
+from handlers.visibility import VISIBILITY_STEP
 from storage.initiatives import INITIATIVE_STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
