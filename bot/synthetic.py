@@ -108,6 +108,8 @@ class _Generator:
                     "intake_done_at": done,
                     "reachable": rng.random() >= 0.02,
                     "suggestions_paused": rng.random() < 0.03,
+                    # about half say neighbours may hear about them
+                    "neighbour_visible": rng.random() < 0.5,
                     "organisation_id": None,
                     "created_at": done - timedelta(minutes=10),
                 }

@@ -59,6 +59,7 @@ class SyntheticPerson(TypedDict):
     intake_done_at: datetime
     reachable: bool
     suggestions_paused: bool
+    neighbour_visible: bool
     organisation_id: int | None
     created_at: datetime
 

@@ -42,6 +42,7 @@ def _person(person_id: int, number: int) -> SyntheticPerson:
         "intake_done_at": NOW - timedelta(days=3),
         "reachable": True,
         "suggestions_paused": False,
+        "neighbour_visible": True,
         "organisation_id": None,
         "created_at": NOW - timedelta(days=3),
     }
