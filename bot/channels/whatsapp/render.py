@@ -322,6 +322,4 @@ def numbered(reply: Reply, *, to: str, labels: Labels) -> list[Payload]:
     lines = _numbered_lines(list(enumerate((o.label for o in reply.options), start=1)))
     parts = [reply.text.strip(), lines, labels.numbered_hint if reply.options else ""]
     text = "\n\n".join(part for part in parts if part)
-    return [text_message(to, piece) for piece in split_text(text)] or [
-        text_message(to, ELLIPSIS)
-    ]
+    return [text_message(to, piece) for piece in split_text(text)] or [text_message(to, ELLIPSIS)]
