@@ -15,6 +15,7 @@ from bot.channels.whatsapp.render import (
     more_page,
     numbered,
     page_count,
+    page_of,
     render,
     shorten,
     split_text,
@@ -184,6 +185,19 @@ def test_paging_through_25_options_shows_each_once_in_order() -> None:
     section = interactive(last)["action"]["sections"][0]["title"]
     assert section == "Keuzes 19 tot 25"
     assert render(reply, to=TO, labels=LABELS, page=99) == [last]  # a forged page: the last
+
+
+def test_the_page_of_a_tapped_option() -> None:
+    reply = Reply("Kies.", options(*(f"Bezigheid {n}" for n in range(1, 26))))
+    found = {
+        page: [row["id"] for row in rows(render(reply, to=TO, labels=LABELS, page=page)[0])]
+        for page in range(3)
+    }
+    for option in reply.options:
+        assert option.key in found[page_of(reply, option.key)]
+    assert page_of(reply, "t1:pick:25") == 2
+    assert page_of(reply, "forged") == 0
+    assert page_of(Reply("Kies.", options("a", "b", "c", "d")), "t1:pick:4") == 0
 
 
 @pytest.mark.parametrize(("count", "pages"), [(10, 1), (11, 2), (19, 2), (20, 3), (25, 3)])

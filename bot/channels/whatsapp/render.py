@@ -9,11 +9,14 @@
   into the row's description (72 characters).
 - More than 10: a list of 9 rows plus a "Meer keuzes" row whose id names the next page
   (`more:<page>`). Paging is stateless: the inbound side sees the id with `more_page` and
-  renders that page of the same reply again.
+  renders that page of the same reply again; `page_of` finds the page of a tapped option,
+  so a multi-select answered on page 2 comes back on page 2.
 - Bodies hold 1024 characters, texts 4096. A longer text is split at paragraph breaks, then
   line breaks, then spaces; the options go with the last part.
 - `Reply.request_location` becomes WhatsApp's location request message. WhatsApp cannot
   put buttons on it, so any options follow in a message of their own.
+- WhatsApp cannot edit a sent message nor lay buttons out in columns: `edit_in_place` and
+  `columns` are ignored, and an updated keyboard is simply a new message.
 - `numbered` renders options as numbered lines, for when interactive messages are no option:
   typing a number works in every case, because the core reads it.
 
@@ -295,6 +298,15 @@ def more_page(choice: str | None) -> int | None:
         return None
     number = choice.removeprefix(MORE_PREFIX)
     return int(number) if number.isdigit() and len(number) < 4 else None
+
+
+def page_of(reply: Reply, choice: str | None) -> int:
+    """The list page that shows the option `choice`, so that a multi-select answered on a
+    later page shows that page again with its tick, rather than the first; 0 if none."""
+    keys = [option.key for option in reply.options]
+    if choice not in keys or len(keys) <= MAX_ROWS:
+        return 0
+    return min(keys.index(choice) // PAGE_ROWS, page_count(len(keys)) - 1)
 
 
 def render(reply: Reply, *, to: str, labels: Labels, page: int = 0) -> list[Payload]:
