@@ -4,8 +4,10 @@ A webhook body (`object: whatsapp_business_account`) holds entries of changes; a
 field "messages" holds the messages people sent (with `contacts[].profile.name`) and the
 status of messages the bot sent (sent / delivered / read / failed). Each message becomes an
 `Inbound` whose `update_id` is the platform's message id ("wamid...") and whose
-`external_id` is the sender's wa_id; what the bot cannot read becomes a `MediaKind`, so the
-core always answers kindly.
+`external_id` is the sender's wa_id; `first_name` is the first word of their profile name
+(nothing more of it is kept). What the bot cannot read (media, reactions, types WhatsApp
+calls "unsupported") becomes a `MediaKind`, so the core always answers kindly. WhatsApp
+sends no language: `language_code` stays empty and the core's default applies.
 
 The web server checks the signature on the raw bytes before it parses or stores anything.
 """
@@ -219,12 +221,9 @@ def _status(status: dict[str, Any]) -> StatusEvent | None:
     if not isinstance(message_id, str) or state not in STATUSES:
         log.info("skipping a WhatsApp status of kind %r", state)
         return None
-    code: int | None = None
-    title: str | None = None
-    for error in _dicts(status.get("errors")):
-        code = error.get("code") if isinstance(error.get("code"), int) else None
-        title = str(error.get("title") or error.get("message") or "") or None
-        break
+    error = next(_dicts(status.get("errors")), {})
+    code = error.get("code") if isinstance(error.get("code"), int) else None
+    title = str(error.get("title") or error.get("message") or "") or None
     return StatusEvent(
         message_id=message_id,
         recipient_id=str(recipient or ""),
