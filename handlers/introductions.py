@@ -47,7 +47,8 @@ from storage.store import Store
 REMIND_AFTER = timedelta(days=3)
 EXPIRE_AFTER = timedelta(days=7)
 FOLLOW_UP_AFTER = timedelta(days=7)
-ROUTES = ("bot", "username", "phone")
+ROUTES = ("bot", "username", "phone", "whatsapp")
+WHATSAPP = "whatsapp"  # the channel whose account id is the person's number
 OUTCOMES = ("met_good", "not_for_me", "not_yet", "no")  # each fits the 12-character column
 ROUTE_STEP = "contact_route"
 PHONE_STEP = "contact_phone"
@@ -64,8 +65,23 @@ def route_options(turn: Turn) -> tuple[Option, ...]:
                 "route:username", turn.t("button.route_username", username=turn.msg.username)
             )
         )
+    number = whatsapp_number(turn)
+    if number:  # one tap: the number they write from
+        options.append(
+            turn.option("route:whatsapp", turn.t("button.route_whatsapp", number=number))
+        )
     options.append(turn.option("route:phone", turn.t("button.route_phone")))
     return tuple(options)
+
+
+def whatsapp_number(turn: Turn) -> str | None:
+    """The number someone writes from on WhatsApp ("+31612345678"); None elsewhere.
+
+    It is personal data like any phone number: offered only to its owner, as a route, and
+    shown to the other side only once both said yes."""
+    if turn.msg.channel != WHATSAPP or not turn.msg.external_id.isdigit():
+        return None
+    return f"+{turn.msg.external_id}"
 
 
 def ask_route(turn: Turn) -> None:
@@ -88,6 +104,12 @@ async def route_choice(turn: Turn, key: str) -> None:
     route = key.removeprefix("route:")
     if route not in ROUTES or (route == "username" and not turn.msg.username):
         raise InvalidAnswer("button.unknown")
+    if route == WHATSAPP:
+        number = whatsapp_number(turn)
+        if number is None:
+            raise InvalidAnswer("button.unknown")
+        await _route_chosen(turn, route, number)
+        return
     if route == "phone":
         turn.goto(PHONE_STEP, **_carry(turn))
         ask_phone(turn)
@@ -351,7 +373,9 @@ def _route_text(
             (f"x:{intro.id}:share", texts(lang, "button.share")),
         )
         return texts(lang, "intro.via_bot", name=name), buttons
-    key = "intro.contact_username" if route == "username" else "intro.contact_phone"
+    key = {"username": "intro.contact_username", WHATSAPP: "intro.contact_whatsapp"}.get(
+        route or "", "intro.contact_phone"
+    )
     return texts(lang, key, name=name, contact=contact), ()
 
 
