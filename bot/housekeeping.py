@@ -1,7 +1,9 @@
 """Daily housekeeping, as a timer like any other: forget what is no longer needed.
 
-Platform update ids are kept for a week (long enough to recognise a late duplicate), and
-delivered outbox messages for a day.
+Platform update ids are kept for a week (long enough to recognise a late duplicate);
+handled inbox rows (their raw payload is dropped at once) and delivered outbox messages for
+a day; messages given up on for 30 days (the moderators' view). The housekeeping job is a
+singleton: unique in the database, so several workers plan it once.
 """
 
 from __future__ import annotations
@@ -19,18 +21,30 @@ HOUSEKEEPING = "housekeeping"
 EVERY = timedelta(days=1)
 KEEP_UPDATE_IDS = timedelta(days=7)
 KEEP_SENT_MESSAGES = timedelta(days=1)
+KEEP_HANDLED_UPDATES = timedelta(days=1)
+KEEP_FAILED_MESSAGES = timedelta(days=30)
 
 
 async def housekeeping(store: Store, job: Job, now: datetime) -> None:
-    """Forget old update ids and delivered messages, then plan the next round."""
+    """Forget old update ids, handled updates and delivered messages; plan the next round."""
     updates = await store.forget_processed_updates_before(now - KEEP_UPDATE_IDS)
+    inbox = await store.forget_handled_inbox_before(now - KEEP_HANDLED_UPDATES)
     sent = await store.forget_sent_outbox_before(now - KEEP_SENT_MESSAGES)
-    log.info("housekeeping: forgot %d update ids and %d delivered messages", updates, sent)
-    await store.schedule_job(HOUSEKEEPING, now + EVERY)
+    failed = await store.forget_failed_outbox_before(now - KEEP_FAILED_MESSAGES)
+    log.info(
+        "housekeeping: forgot %d update ids, %d handled updates, %d delivered and %d failed"
+        " messages",
+        updates,
+        inbox,
+        sent,
+        failed,
+    )
+    await store.finish_job(job.id, now)  # frees the singleton for the next round
+    await store.schedule_singleton(HOUSEKEEPING, now + EVERY)
 
 
 async def plan_housekeeping(database: Database, now: datetime) -> None:
-    """Make sure one housekeeping round is planned (at start-up; idempotent)."""
+    """Make sure one housekeeping round is planned (at start-up; idempotent, also when
+    several workers start at once)."""
     async with database.unit_of_work() as store:
-        if not await store.has_pending_job(HOUSEKEEPING):
-            await store.schedule_job(HOUSEKEEPING, now)
+        await store.schedule_singleton(HOUSEKEEPING, now)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.inbox import InboxVerbs
 from storage.initiatives import InitiativeVerbs
 from storage.introductions import IntroductionVerbs
 from storage.jobs import JobVerbs
@@ -35,6 +36,7 @@ from storage.models import (
     PostcodeRow,
     ProcessedUpdateRow,
 )
+from storage.outbox import OutboxVerbs
 from storage.records import (
     Area,
     Consent,
@@ -110,7 +112,9 @@ def _conversation(row: ConversationRow) -> ConversationState:
     )
 
 
-class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
+class Store(
+    MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs, InboxVerbs, OutboxVerbs
+):
     """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
     The verbs for people, conversations and places are here; the others live in their own
@@ -232,6 +236,10 @@ class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs):
         them. An invite they used stays used, without saying by whom.
         """
         session = self._session
+        # The inbox and the replies waiting for their accounts, found by those accounts:
+        # so this goes first, while their identities still exist.
+        await self.forget_inbox_of(person_id)
+
         theirs = or_(
             IntroductionRow.requester_id == person_id, IntroductionRow.neighbour_id == person_id
         )
