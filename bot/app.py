@@ -60,6 +60,7 @@ def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
         clock=clock,
         deadline=settings.handle_deadline,
         throttle=Throttle(settings.throttle_per_minute),
+        merge=settings.merge_replies,
     )
     return App(
         settings=settings,

@@ -174,6 +174,7 @@ class Inbox:
         deadline: float = 30.0,
         concurrency: int = 8,
         throttle: Throttle | None = None,
+        merge: bool = True,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._conversations = conversations
@@ -183,6 +184,7 @@ class Inbox:
         self._deadline = deadline
         self._slots = asyncio.Semaphore(concurrency)
         self._throttle = throttle or Throttle()
+        self._merge = merge
         self._readers: dict[str, Reader] = {}
         self._busy: dict[tuple[str, str | None], asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -315,8 +317,9 @@ class Inbox:
             handled = await self._conversations.handle_within(store, msg)
             replies, person_id = handled.replies, handled.person_id
             apart = handled.answers_location_question
-        merged = merge_replies(replies, reader.max_text, keep_first_apart=apart)
-        drafts = reader.drafts(incoming, merged)
+        if self._merge:
+            replies = merge_replies(replies, reader.max_text, keep_first_apart=apart)
+        drafts = reader.drafts(incoming, replies)
         for draft in drafts:
             await store.queue_reply(
                 item.channel,

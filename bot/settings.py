@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     handle_deadline: float = Field(
         default=30.0, description="Seconds one update may take before it is tried again."
     )
+    merge_replies: bool = Field(
+        default=True,
+        description="Send a turn's replies as one message where they fit (Telegram's limits).",
+    )
     throttle_per_minute: int = Field(
         default=20, description="Messages a person may send a minute before being slowed."
     )

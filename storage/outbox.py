@@ -90,9 +90,11 @@ class OutboxVerbs(Verbs):
         external_id: str | None = None,
     ) -> list[Outgoing]:
         """The oldest unsent message of up to `limit` chats with nothing in flight, held for
-        `lease` (a deliverer that dies lets go when the lease ends). `external_id`: only
-        that chat."""
+        `lease` (a deliverer that dies lets go when the lease ends). `now` decides which
+        retries are due; the lease runs on the real clock, as it is about processes.
+        `external_id`: only that chat."""
         moment = as_utc(now)
+        real = utcnow()
         earlier = aliased(OutboxRow)
         blocked = aliased(IdentityRow)
         statement = (
@@ -101,7 +103,7 @@ class OutboxVerbs(Verbs):
                 OutboxRow.channel == channel,
                 *_unsent(),
                 or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= moment),
-                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= moment),
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= real),
                 ~exists().where(
                     earlier.channel == OutboxRow.channel,
                     earlier.external_id == OutboxRow.external_id,
@@ -127,7 +129,7 @@ class OutboxVerbs(Verbs):
             await self._session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id.in_([row.id for row in rows]))
-                .values(claimed_until=moment + lease)
+                .values(claimed_until=real + lease)
             )
         return [_outgoing(row) for row in rows]
 

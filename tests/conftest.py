@@ -75,6 +75,7 @@ def settings(database_url: str) -> Settings:
         web_port=0,  # any free port on loopback
         telegram_send_rate=0,  # pacing is measured by `bench delivery`, not in every test
         telegram_chat_rate=0,
+        throttle_per_minute=0,  # tests talk fast; the throttle has a test of its own
     )
 
 

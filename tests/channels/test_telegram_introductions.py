@@ -92,7 +92,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def app(settings: Settings, database: Database, clock: FakeClock) -> AsyncIterator[App]:
-    """The whole program on the test database, with the test's clock and the demo places."""
+    """The whole program on the test database, with the test's clock and the demo places.
+
+    Replies are not merged here: these tests follow each reply the handlers give (merging a
+    turn's replies into one message is tested in test_telegram_intake)."""
+    settings = settings.model_copy(update={"merge_replies": False})
     async with open_app(settings, clock=clock) as built:
         async with built.database.unit_of_work() as store:
             await store.save_postcodes(DEMO_POSTCODES)
@@ -767,7 +771,7 @@ async def test_an_unanswered_request_is_reminded_once_then_expires(
 async def test_forged_and_replayed_buttons_change_nothing_and_leak_nothing(
     app: App, tg: FakeTelegram, bot: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="handlers.conversation")
+    caplog.set_level(logging.INFO, logger="bot.inbox")
     world = await community(app, tg)
     henk, anna = world.henk, world.anna
     intro = await introduction_of(app, anna, initiative_id=world.soup.id)
@@ -797,7 +801,7 @@ async def test_forged_and_replayed_buttons_change_nothing_and_leak_nothing(
     assert route.text == t(app, "intro.route_question")
 
     def duplicates() -> int:
-        return sum("was handled before" in r.getMessage() for r in caplog.records)
+        return sum("arrived before" in r.getMessage() for r in caplog.records)
 
     await henk.user.resend_last_update()
     await tg.wait_for(lambda: duplicates() == 1, timeout=TIMEOUT, what="the replayed accept")
