@@ -145,7 +145,7 @@ class JobVerbs(Verbs):
         self, job_id: int, now: datetime, *, give_up_after: int, error: str = ""
     ) -> int:
         """Count a failed attempt of a job that is not done and plan the next try, later
-        each time (2, 4, 8 ... minutes, at most a day). After `give_up_after` failures the
+        each time (1, 2, 4 ... minutes, at most a day). After `give_up_after` failures the
         job is flagged as failing (`GAVE_UP`, shown by `list_failing_jobs`), still tried.
 
         Returns the number of failed attempts so far, or 0 when the job is done or gone (for
@@ -165,7 +165,7 @@ class JobVerbs(Verbs):
         if failures >= give_up_after:
             payload[GAVE_UP] = True
         row.payload = payload  # a new dict, so the JSON column is written
-        row.due_at = as_utc(now) + min(timedelta(days=1), timedelta(minutes=2**failures))
+        row.due_at = as_utc(now) + min(timedelta(days=1), timedelta(minutes=2 ** (failures - 1)))
         await self._session.flush()
         return failures
 
