@@ -1,9 +1,10 @@
 """The intake end to end over Telegram's wire format.
 
 The real Telegram channel, built by `bot.runner.serve_telegram` (inbox, deliverer),
-long-polls `FakeTelegram` on loopback and talks to the app from the `app` fixture (the same composition
-root as `python -m bot`). A simulated resident taps buttons, types, shares a location, sends
-media; the tests read what the fake Bot API server received and what the database holds.
+long-polls `FakeTelegram` on loopback and talks to the app from the `app` fixture (the same
+composition root as `python -m bot`). A simulated resident taps buttons, types, shares a
+location, sends media; the tests read what the fake Bot API server received and what the
+database holds.
 
 Waits are deterministic: for a number of new sendMessage calls, for a callback answer or an
 edit, for a log line, or for the fake to become idle; never a bare sleep.
