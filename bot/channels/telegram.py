@@ -315,14 +315,16 @@ def _tapped_label(message: Message, data: str | None) -> str | None:
     return None
 
 
-def build_bot(*, token: str, base_url: str, connections: int = 64) -> Bot:
+def build_bot(
+    *, token: str, base_url: str, connections: int = 64, read_timeout: float = 15.0
+) -> Bot:
     """A Bot API client against any Bot API server (Telegram's, or a fake)."""
     file_url = base_url.removesuffix("/bot") + "/file/bot"
     return Bot(
         token,
         base_url=base_url,
         base_file_url=file_url,
-        request=HTTPXRequest(connection_pool_size=connections, read_timeout=15.0),
+        request=HTTPXRequest(connection_pool_size=connections, read_timeout=read_timeout),
         get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40.0),
     )
 

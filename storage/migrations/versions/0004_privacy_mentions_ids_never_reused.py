@@ -120,7 +120,7 @@ def upgrade() -> None:
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "neighbour_visible", sa.Boolean(), server_default=sa.text("0"), nullable=False
+                "neighbour_visible", sa.Boolean(), server_default=sa.false(), nullable=False
             )
         )
 
