@@ -144,8 +144,15 @@ class Throttle:
         self._seen: dict[str, deque[float]] = {}
         self._swept = time.monotonic()
 
-    def count(self, key: str) -> int:
-        """Count one update of `key`; returns how many it sent in the last minute."""
+    def check(self, key: str) -> str:
+        """Count one update of `key`: "ok" to handle it, "warn" the first time over the
+        limit (say so kindly), "drop" after that (within the minute)."""
+        count = self._count(key)
+        if self._per_minute <= 0 or count <= self._per_minute:
+            return "ok"
+        return "warn" if count == self._per_minute + 1 else "drop"
+
+    def _count(self, key: str) -> int:
         now = time.monotonic()
         if now - self._swept > 60:
             self._seen = {k: v for k, v in self._seen.items() if v and now - v[-1] < 60}
@@ -155,9 +162,6 @@ class Throttle:
             seen.popleft()
         seen.append(now)
         return len(seen)
-
-    def limited(self, count: int) -> bool:
-        return self._per_minute > 0 and count > self._per_minute
 
 
 class Inbox:
@@ -306,10 +310,10 @@ class Inbox:
         if reader is None or incoming is None or item.sender is None:
             return 0  # not a person's message (or a channel this worker does not run)
         msg = incoming.inbound
-        count = self._throttle.count(f"{item.channel}:{item.sender}")
-        if self._throttle.limited(count):
+        verdict = self._throttle.check(f"{item.channel}:{item.sender}")
+        if verdict != "ok":
             self._metrics.updates_throttled.inc()
-            if count != THROTTLE_PER_MINUTE + 1:
+            if verdict == "drop":
                 return 0  # told once already
             replies = [Reply(self._texts(pick_language(msg.language_code), "error.slow_down"))]
             person_id, apart = None, False

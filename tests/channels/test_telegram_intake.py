@@ -87,15 +87,26 @@ class Chat:
     received: int = 0  # messages the checks below accounted for
     tapped: list[tuple[str, int]] = field(default_factory=list)  # (callback_data, message_id)
 
-    async def say(self, text: str, replies: int, *, more: bool = False) -> list[BotMessage]:
+    async def say(
+        self, text: str, replies: int, *, more: bool = False, ending: str | None = None
+    ) -> list[BotMessage]:
         """Send a text and wait for exactly `replies` new messages (`more`: at least)."""
         await self.user.send_text(text)
-        return await self.expect(replies, more=more)
+        return await self.expect(replies, more=more, ending=ending)
 
-    async def expect(self, replies: int, *, more: bool = False) -> list[BotMessage]:
+    async def expect(
+        self, replies: int, *, more: bool = False, ending: str | None = None
+    ) -> list[BotMessage]:
         """The bot's new messages since the person's last action: exactly `replies`, or with
-        `more` at least that many, once the bot has gone quiet."""
+        `more` at least that many, once the bot has gone quiet (and, with `ending`, once the
+        last of them ends with that text)."""
         new = await self.user.wait_for_messages(replies, timeout=TIMEOUT)
+        if ending is not None:
+            await self.tg.wait_for(
+                lambda: (self.user.messages()[-1].text or "").endswith(ending),
+                timeout=TIMEOUT,
+                what=f"a last message ending with {ending!r}",
+            )
         if more:
             await self.tg.wait_until_idle(timeout=TIMEOUT)
             new = await self.user.wait_for_messages(replies, timeout=TIMEOUT)
@@ -137,7 +148,9 @@ class Chat:
         assert self.user.last_update is not None
         return str(self.user.last_update["callback_query"]["id"])
 
-    async def tap(self, part: str, replies: int, *, more: bool = False) -> list[BotMessage]:
+    async def tap(
+        self, part: str, replies: int, *, more: bool = False, ending: str | None = None
+    ) -> list[BotMessage]:
         """Tap a button; check the query was answered and the keyboard removed or replaced."""
         message, label = self.find(part)
         data = message.callback_data(label)
@@ -149,7 +162,7 @@ class Chat:
             timeout=TIMEOUT,
             what=f"the tap on {label!r} to be answered and its message edited",
         )
-        new = await self.expect(replies, more=more)
+        new = await self.expect(replies, more=more, ending=ending)
         answer = next(a for a in self.tg.callback_answers if a.callback_query_id == query_id)
         assert (answer.data, answer.message_id) == (data, message.message_id)
         after = self.message(message.message_id)
@@ -266,7 +279,8 @@ async def finish_with_buttons(app: App, chat: Chat) -> None:
     await chat.tap("In een groep", 1)
     [summary] = await chat.tap("alleen gratis", 1)
     assert t(app, "ask.summary") in (summary.text or "")
-    done = await chat.tap("dit klopt", 1, more=True)  # thanks, maybe ideas, the menu
+    menu = t(app, "menu.question")  # thanks, maybe ideas, the menu
+    done = await chat.tap("dit klopt", 1, more=True, ending=menu)
     check_done(app, done, chat.user.first_name)
 
 
@@ -311,7 +325,8 @@ FREE_TEXT = (
 async def free_text_intake(app: App, chat: Chat) -> None:
     for line, replies in FREE_TEXT:
         await chat.say(line, replies)
-    done = await chat.say("ja", 1, more=True)  # thanks, maybe ideas, the menu
+    menu = t(app, "menu.question")  # thanks, maybe ideas, the menu
+    done = await chat.say("ja", 1, more=True, ending=menu)
     check_done(app, done, "Anneke")
 
 
