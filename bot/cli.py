@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import open_app
+from bot.logs import configure_logging
 from bot.settings import Settings
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
@@ -266,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else getattr(logging, settings.log_level.upper(), 20)
     if args.command in ("chat", "bench") and not args.verbose:
         level = logging.WARNING  # keep the chat and the figures readable
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level, settings.log_format)
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
