@@ -34,12 +34,13 @@ from aiolimiter import AsyncLimiter
 
 from bot.metrics import Metrics
 from bot.scheduler import Clock, UnitOfWork
+from storage.outbox import LEASE
 from storage.records import Outgoing
 from storage.verbs import utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+
 RETRY_FOR = timedelta(hours=1)
 FIRST_BACKOFF = 1.0  # seconds; doubled per attempt, with jitter
 MAX_BACKOFF = 300.0
@@ -189,6 +190,10 @@ class Deliverer:
     async def _deliver_one(self, message: Outgoing) -> Outgoing | None:
         total = self._transport.parts(message)
         for index in range(message.parts_sent, total):
+            paused = self._paused_until - asyncio.get_running_loop().time()
+            if paused > 5:  # a long 429 pause: let go of the message instead of the lease
+                await self._hand_back(message, paused)
+                return None
             try:
                 await self._pace(message.external_id)
                 await self._transport.send_part(message, index)
@@ -245,6 +250,11 @@ class Deliverer:
                 await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
         log.error("message %d was sent but could not be recorded", message.id)
         return None
+
+    async def _hand_back(self, message: Outgoing, seconds: float) -> None:
+        async with self._unit_of_work() as store:
+            at = self._clock() + timedelta(seconds=seconds)
+            await store.retry_delivery(message.id, at=at, error="paused", count_attempt=False)
 
     async def _failed(self, message: Outgoing, error: DeliveryError) -> None:
         now = self._clock()

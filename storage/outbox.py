@@ -24,6 +24,8 @@ from storage.models import IdentityRow, MentionRow, OutboxRow, PersonRow
 from storage.records import Outgoing
 from storage.verbs import Verbs, as_utc, aware, utcnow
 
+LEASE = timedelta(seconds=30)
+
 
 def _outgoing(row: OutboxRow) -> Outgoing:
     return Outgoing(
@@ -133,12 +135,16 @@ class OutboxVerbs(Verbs):
             )
         return [_outgoing(row) for row in rows]
 
-    async def record_part_sent(self, message_id: int, parts_sent: int, *, done: bool) -> None:
+    async def record_part_sent(
+        self, message_id: int, parts_sent: int, *, done: bool, lease: timedelta = LEASE
+    ) -> None:
         """The platform accepted part `parts_sent` (counting from 1); `done` when it was the
         last, which marks the message sent and lets the chat's next message go."""
         values: dict[str, Any] = {"parts_sent": parts_sent}
         if done:
             values.update(sent_at=utcnow(), claimed_until=None)
+        else:  # the next part may take as long again: renew the lease
+            values.update(claimed_until=utcnow() + lease)
         await self._session.execute(
             update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import signal
@@ -33,13 +34,14 @@ from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.test_webhook import text_update
 
 pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"), reason="several workers need PostgreSQL"
+    not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("MEEDOEN_FAULT_TESTS")),
+    reason="real worker processes on PostgreSQL: set TEST_DATABASE_URL and MEEDOEN_FAULT_TESTS=1",
 )
 
 TOKEN = "123456:KILL-token"
 SECRET = "kill-test-secret"
 PEOPLE = 200
-SCRIPT = ("hallo", "ja", "Anneke", "7607")
+SCRIPT = ("hallo", "ja", "Anneke", "7607")  # ends at the gifts question
 KILLS = 20
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,26 +152,57 @@ async def test_killing_workers_loses_nothing_and_keeps_order(
     def received(chat_id: int) -> int:
         return sum(1 for r in tg.sent if r.chat_id == chat_id and r.method == "sendMessage")
 
+    def answered(chat_id: int, before: int) -> bool:
+        return received(chat_id) > before
+
+    async def state_of(chat_id: int) -> str:
+        async with database.engine.connect() as connection:
+            inbox = (await connection.execute(
+                select(InboxRow.id, InboxRow.update_id, InboxRow.handled_at, InboxRow.attempts)
+                .where(InboxRow.sender == str(chat_id))
+            )).all()
+            outbox = (await connection.execute(
+                select(OutboxRow.id, OutboxRow.sent_at, OutboxRow.claimed_until,
+                       OutboxRow.failed_at, OutboxRow.next_attempt_at, OutboxRow.last_error)
+                .where(OutboxRow.external_id == str(chat_id))
+            )).all()
+        return f"chat {chat_id}: inbox {inbox}; outbox {outbox}"
+
+    async def healthy(worker: Worker) -> None:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(600):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(worker.url + "/healthz") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.1)
+        raise AssertionError("a restarted worker did not come up")
+
     async def talk(session: aiohttp.ClientSession, chat_id: int) -> None:
         for text in SCRIPT:
             before = received(chat_id)
             await post_until_taken(session, group, run, text_update(chat_id, text))
-            await tg.wait_for(
-                lambda before=before: received(chat_id) > before, timeout=120, what="a reply"
-            )
+            try:
+                await tg.wait_for(
+                    functools.partial(answered, chat_id, before), timeout=150, what="a reply"
+                )
+            except AssertionError:
+                raise AssertionError(await state_of(chat_id)) from None
         run.done.add(chat_id)
 
     async def killer() -> None:
+        """Kill the workers in turn, at random moments, at least KILLS times over the run."""
         rng = random.Random(7)
         while run.kills < KILLS or len(run.done) < PEOPLE:
-            await asyncio.sleep(rng.uniform(0.3, 1.5))
-            if len(run.done) == PEOPLE:
+            await asyncio.sleep(rng.uniform(0.2, 2.0))
+            if run.kills >= KILLS and len(run.done) == PEOPLE:
                 return
-            worker = rng.choice(group)
+            worker = group[run.kills % len(group)]
             worker.kill()
             await worker.wait()
             run.kills += 1
             await worker.start()
+            await healthy(worker)  # the other one is killed next: one is always up
 
     async with aiohttp.ClientSession() as session:
         kills = asyncio.create_task(killer())
