@@ -26,6 +26,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.demo import DEMO_POSTCODES
 from bot.web.telegram import SECRET_HEADER, WEBHOOK_PATH
 from storage.db import Database
 from storage.models import InboxRow, MessageLogRow, OutboxRow
@@ -146,6 +147,8 @@ async def test_killing_workers_loses_nothing_and_keeps_order(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     tg, group = workers
+    async with database.unit_of_work() as store:  # the postcode the people give is known
+        await store.save_postcodes(DEMO_POSTCODES)
     people = [tg.user(800_000 + n, first_name="Anneke", started=True) for n in range(PEOPLE)]
     run = Run()
 
