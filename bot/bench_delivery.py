@@ -157,7 +157,7 @@ async def run_memory(settings: Settings, *, people: int, url: str | None, profil
              f"{1000 * cpu_total / max(1, handled_total):.2f}"]
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
         lines.append(out.getvalue())
     lines.append(
         f"rss_mb_0={rss[1]:.1f} rss_mb_1k={rss[1_000]:.1f} rss_mb_{people // 1000}k="

@@ -4,7 +4,7 @@ Both run in this process, one after the other, against the same kind of loopback
 (`bot.bench_api`, its limits off) with `--residents` simulated residents who each send the
 intake's first steps, the next as soon as the previous was answered. For each: updates per
 second, p95 latency (update offered → first answer), CPU milliseconds per update (this
-process; the fake's share is measured alone and subtracted) and messages per update. The
+process, which also runs the fake: the same share in both) and messages per update. The
 full bot runs with its rate limiter off. Last line: `ratio=<full/bare updates per second>
 full_updates_per_s=… bare_updates_per_s=…`.
 """

@@ -147,8 +147,10 @@ class Throttle:
     def check(self, key: str) -> str:
         """Count one update of `key`: "ok" to handle it, "warn" the first time over the
         limit (say so kindly), "drop" after that (within the minute)."""
+        if self._per_minute <= 0:
+            return "ok"
         count = self._count(key)
-        if self._per_minute <= 0 or count <= self._per_minute:
+        if count <= self._per_minute:
             return "ok"
         return "warn" if count == self._per_minute + 1 else "drop"
 
