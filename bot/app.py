@@ -1,4 +1,4 @@
-"""The composition root: settings → database → stores → conversations → channels.
+"""The composition root: settings → database → conversations → inbox → channels → web.
 
 `python -m bot` and the tests build the program through `open_app`, so both run the very
 same wiring; tests only pass other settings.
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.housekeeping import HOUSEKEEPING, Retention, housekeeping
+from bot.inbox import Inbox, Throttle
 from bot.logs import protect_logs
+from bot.metrics import Metrics
 from bot.scheduler import Clock, JobHandler, Scheduler
 from bot.settings import Settings
 from handlers.conversation import Conversations
@@ -33,23 +35,43 @@ class App:
     database: Database
     texts: Texts
     conversations: Conversations
+    inbox: Inbox
+    metrics: Metrics
     clock: Clock = utcnow
     job_handlers: Mapping[str, JobHandler] = field(default_factory=dict)
 
 
 def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
     protect_logs(settings.secrets())
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        lock_timeout_ms=settings.db_lock_timeout_ms,
+    )
     texts = Texts.load()
     taxonomy = Taxonomy.load()
+    metrics = Metrics()
     conversations = Conversations(
         unit_of_work=database.unit_of_work, texts=texts, taxonomy=taxonomy, clock=clock
+    )
+    inbox = Inbox(
+        database.unit_of_work,
+        conversations,
+        texts,
+        metrics=metrics,
+        clock=clock,
+        deadline=settings.handle_deadline,
+        throttle=Throttle(settings.throttle_per_minute),
+        merge=settings.merge_replies,
     )
     return App(
         settings=settings,
         database=database,
         texts=texts,
         conversations=conversations,
+        inbox=inbox,
+        metrics=metrics,
         clock=clock,
         job_handlers={
             **job_handlers(texts, taxonomy),

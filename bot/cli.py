@@ -201,6 +201,47 @@ async def cmd_bench_matching(args: argparse.Namespace, settings: Settings) -> in
     return 0
 
 
+async def cmd_bench_delivery(args: argparse.Namespace, settings: Settings) -> int:
+    """Send queued messages to a loopback Bot API that answers 429 above Telegram's limits."""
+    from bot.bench_delivery import run_delivery
+
+    url = args.bench_database_url or args.database_url
+    print(await run_delivery(settings, messages=args.messages, chats=args.chats, url=url))
+    return 0
+
+
+async def cmd_bench_memory(args: argparse.Namespace, settings: Settings) -> int:
+    """Resident set size after 0, 1,000 and --people people took a few steps."""
+    from bot.bench_delivery import run_memory
+
+    url = args.bench_database_url or args.database_url
+    print(await run_memory(settings, people=args.people, url=url, profile=args.profile))
+    return 0
+
+
+async def cmd_bench_throughput(args: argparse.Namespace, settings: Settings) -> int:
+    """The full bot and a bare python-telegram-bot echo bot against one loopback Bot API."""
+    from bot.bench_throughput import run_throughput
+
+    url = args.bench_database_url or args.database_url
+    print(await run_throughput(settings, residents=args.residents, url=url, workers=args.workers))
+    return 0
+
+
+async def cmd_list_failed(args: argparse.Namespace, settings: Settings) -> int:
+    """Messages given up on and jobs that keep failing: what a moderator should look at."""
+    async with open_app(settings) as app, app.database.unit_of_work() as store:
+        failed = await store.list_failed_outbox()
+        jobs = await store.list_failing_jobs()
+    for message, error in failed:
+        print(f"message {message.id} to {message.channel}:{message.external_id}: {error}")
+    for job in jobs:
+        print(f"job {job.id} ({job.kind}) due {job.due_at:%Y-%m-%d %H:%M}: {job.payload}")
+    if not failed and not jobs:
+        print("nothing failed")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="meedoen", description="Meedoen, the neighbourhood bot.")
     main.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -231,6 +272,7 @@ def parser() -> argparse.ArgumentParser:
     approve.add_argument("id", type=int, help="initiative id (see list-initiatives)")
     archive = add("archive-initiative", cmd_archive_initiative)
     archive.add_argument("id", type=int, help="initiative id (see list-initiatives)")
+    add("list-failed", cmd_list_failed)
 
     bench = sub.add_parser("bench", help="measure performance", description="Benchmarks.")
     benches = bench.add_subparsers(dest="bench", required=True)
@@ -259,6 +301,26 @@ def parser() -> argparse.ArgumentParser:
         "--reset", action="store_true", help="empty a database that holds data first"
     )
     matching.add_argument("--keep", action="store_true", help="leave the benchmark data behind")
+
+    def bench_command(name: str, handler: Command) -> argparse.ArgumentParser:
+        command = benches.add_parser(name, help=handler.__doc__, description=handler.__doc__)
+        command.set_defaults(handler=handler)
+        command.add_argument(
+            "--database-url",
+            dest="bench_database_url",
+            help="an empty database to use (default: a fresh SQLite file under data/)",
+        )
+        return command
+
+    delivery = bench_command("delivery", cmd_bench_delivery)
+    delivery.add_argument("--messages", type=int, default=10_000, help="default 10000")
+    delivery.add_argument("--chats", type=int, default=2_000, help="default 2000")
+    memory = bench_command("memory", cmd_bench_memory)
+    memory.add_argument("--people", type=int, default=10_000, help="default 10000")
+    memory.add_argument("--profile", action="store_true", help="print a CPU profile")
+    throughput = bench_command("throughput", cmd_bench_throughput)
+    throughput.add_argument("--residents", type=int, default=200, help="default 200")
+    throughput.add_argument("--workers", type=int, default=1, help="worker processes")
     return main
 
 
@@ -269,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else getattr(logging, settings.log_level.upper(), 20)
     if args.command in ("chat", "bench") and not args.verbose:
         level = logging.WARNING  # keep the chat and the figures readable
-    configure_logging(level, verbose=args.verbose)
+    configure_logging(level, settings.log_format, verbose=args.verbose)
     try:
         handler: Command = args.handler
         return asyncio.run(handler(args, settings))

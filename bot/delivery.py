@@ -1,4 +1,6 @@
-"""Delivers the outbox (messages for people other than the sender) on one channel.
+"""The terminal's outbox delivery: messages other people's actions left for its one person,
+shown on the screen before each answer. Platform channels use `bot.deliverer` instead (in
+order per chat across workers, paced, retried, each part once).
 
 A round claims a batch in one short transaction, sends each message outside any
 transaction, and hands the failures back in another, which counts an attempt; storage stops

@@ -1,9 +1,11 @@
 """Daily housekeeping, as a timer like any other: forget what is no longer needed.
 
-Platform update ids are kept for a week (long enough to recognise a late duplicate). The
-retention periods come from the settings (see README, Privacy): message logs and relayed
-texts 90 days; finished timers and delivered or abandoned messages 7 days; ended
-introductions are anonymised after 12 months, keeping their counts.
+Platform update ids are kept for a week (long enough to recognise a late duplicate), handled
+inbox rows (their raw payload is dropped at once) for a day. The other retention periods come
+from the settings (see README, Privacy): message logs and relayed texts 90 days; finished
+timers and delivered or given-up messages 7 days (long enough for the moderators' view of
+what failed); ended introductions are anonymised after 12 months, keeping their counts. The
+housekeeping job is a singleton: unique in the database, so several workers plan it once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING = "housekeeping"
 EVERY = timedelta(days=1)
 KEEP_UPDATE_IDS = timedelta(days=7)
+KEEP_HANDLED_UPDATES = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ def housekeeping(retention: Retention) -> JobHandler:
     async def run(store: Store, job: Job, now: datetime) -> None:
         """Forget what is past its retention, then plan the next round."""
         updates = await store.forget_processed_updates_before(now - KEEP_UPDATE_IDS)
+        inbox = await store.forget_handled_inbox_before(now - KEEP_HANDLED_UPDATES)
         sent = await store.forget_sent_outbox_before(now - retention.finished)
         jobs = await store.forget_finished_jobs_before(now - retention.finished)
         logged = await store.forget_logged_messages_before(now - retention.messages)
@@ -46,17 +50,18 @@ def housekeeping(retention: Retention) -> JobHandler:
             now - retention.introductions, now=now
         )
         log.info(
-            "housekeeping: forgot %d update ids, %d messages sent or given up, %d timers, "
-            "%d logged messages; anonymised %d introductions",
-            updates, sent, jobs, logged, anonymised,
+            "housekeeping: forgot %d update ids, %d handled updates, %d messages sent or "
+            "given up, %d timers, %d logged messages; anonymised %d introductions",
+            updates, inbox, sent, jobs, logged, anonymised,
         )  # fmt: skip
-        await store.schedule_job(HOUSEKEEPING, now + EVERY)
+        await store.finish_job(job.id, now)  # frees the singleton for the next round
+        await store.schedule_singleton(HOUSEKEEPING, now + EVERY)
 
     return run
 
 
 async def plan_housekeeping(database: Database, now: datetime) -> None:
-    """Make sure one housekeeping round is planned (at start-up; idempotent)."""
+    """Make sure one housekeeping round is planned (at start-up; idempotent, also when
+    several workers start at once)."""
     async with database.unit_of_work() as store:
-        if not await store.has_pending_job(HOUSEKEEPING):
-            await store.schedule_job(HOUSEKEEPING, now)
+        await store.schedule_singleton(HOUSEKEEPING, now)

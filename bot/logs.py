@@ -1,6 +1,7 @@
 """What may reach the logs: never a secret, never a chat platform's raw payload.
 
-`configure_logging` is the program's logging setup (the CLI calls it). Among other things it
+`configure_logging` is the program's logging setup (the CLI calls it): readable lines, or JSON
+lines (LOG_FORMAT=json) for a log collector. Among other things it
 keeps the HTTP client quiet: httpx logs every request at INFO, and every Bot API request URL
 (`.../bot<token>/getUpdates`, several a second while polling) carries the bot token.
 
@@ -11,26 +12,32 @@ the program and the tests run with the same one:
   token, from every record as it is made: its message (formatted with its arguments first),
   its exception text and its stack. It works for any logger and whatever handler receives
   the record, including pytest's `caplog`.
-* python-telegram-bot's loggers held at INFO: at DEBUG they print whole updates and API
-  payloads, which hold the messages of everyone who writes to the bot, also of people who
-  never consented.
+* python-telegram-bot's and the SQLite driver's loggers held at INFO: at DEBUG they print
+  whole updates, API payloads and statement parameters (the raw updates stored in the inbox),
+  which hold the messages of everyone who writes to the bot, also of people who never
+  consented.
 
 Installing again only adds secrets; `unprotect_logs` undoes it (for tests).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 6  # a shorter "secret" would redact ordinary words all over the logs
 QUIET_LOGGERS = ("httpx", "httpcore")  # a line per request, the token in its URL
-PAYLOAD_LOGGERS = ("telegram",)  # python-telegram-bot: updates and API payloads at DEBUG
+# python-telegram-bot prints updates and API payloads at DEBUG; the SQLite driver prints
+# every statement with its parameters (raw updates in the inbox, message texts).
+PAYLOAD_LOGGERS = ("telegram", "aiosqlite")
 
 # A Bot API token ("<bot id>:<35 characters>"), and the token in a Bot API URL: /bot<token>/,
 # also for short tokens that only a test would use.
@@ -129,9 +136,28 @@ def unprotect_logs() -> None:
     _protection = None
 
 
-def configure_logging(level: int, *, verbose: bool = False) -> None:
-    """The program's logging: one line per record on stderr, the chatty libraries quieter."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class JsonLines(logging.Formatter):
+    """One JSON object per record (LOG_FORMAT=json), for a log collector: time, level,
+    logger, message and exception. The record was redacted when it was made."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: int, style: str = "text", *, verbose: bool = False) -> None:
+    """The program's logging: one line per record on stderr (readable, or JSON lines), the
+    chatty libraries quieter."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if style == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     if not verbose:

@@ -1,4 +1,10 @@
-"""`python -m bot run`: the bot on its configured channels, until SIGINT or SIGTERM."""
+"""`python -m bot run`: the bot on its configured channels, until SIGINT or SIGTERM.
+
+One worker runs: the web server (/healthz, /metrics, and Telegram's webhook when a public URL
+is configured; long polling otherwise), the inbox, the Telegram deliverer and the scheduler.
+Any number of identical workers may run against one PostgreSQL database (in webhook mode:
+polling allows one).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,17 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
+
 from bot.app import App, build_scheduler
-from bot.channels.telegram import CHANNEL as TELEGRAM
-from bot.channels.telegram import polling
-from bot.delivery import OutboxDelivery
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, build_bot
+from bot.deliverer import Deliverer
 from bot.housekeeping import plan_housekeeping
+from bot.scheduler import Scheduler
+from bot.web import WEBHOOK_PATH, build_web_app
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +50,74 @@ async def background(**jobs: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+@dataclass(frozen=True)
+class Running:
+    channel: TelegramChannel
+    deliverer: Deliverer
+    scheduler: Scheduler
+    web_url: str
+
+
+@asynccontextmanager
+async def serve_telegram(
+    app: App,
+    *,
+    base_url: str | None = None,
+    poll_timeout: int = 30,
+    run_scheduler: bool = True,
+) -> AsyncIterator[Running]:
+    """The Telegram channel with everything behind it, for as long as the block lasts: the
+    web server, polling or the webhook, the inbox, the deliverer and (unless the caller
+    runs timers itself) the scheduler."""
+    settings = app.settings
+    bot = build_bot(
+        token=settings.telegram_bot_token, base_url=base_url or settings.telegram_api_base_url
+    )
+    await bot.initialize()
+    channel = TelegramChannel(bot, app.inbox)
+    deliverer = Deliverer(
+        app.database.unit_of_work,
+        channel,
+        metrics=app.metrics,
+        clock=app.clock,
+        rate=settings.telegram_send_rate,
+        per_chat_rate=settings.telegram_chat_rate,
+    )
+    app.inbox.on_outbox(deliverer.wake)
+    app.conversations.on_outbox(deliverer.wake)
+    scheduler = build_scheduler(app, on_fired=deliverer.wake)
+    webhook = bool(settings.telegram_webhook_url)
+    runner = web.AppRunner(
+        build_web_app(app, telegram=channel if webhook else None), access_log=None
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.web_host, settings.web_port)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        jobs: dict[str, Coroutine[Any, Any, None]] = {
+            "inbox": app.inbox.run_forever(),
+            "outbox_telegram": deliverer.run_forever(),
+        }
+        await channel.set_commands(app.texts)
+        if webhook:
+            url = settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH
+            await bot.set_webhook(
+                url, secret_token=settings.telegram_webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+        else:
+            await bot.delete_webhook()
+            jobs["poll_telegram"] = channel.poll(poll_seconds=poll_timeout)
+        if run_scheduler:
+            await plan_housekeeping(app.database, app.clock())
+            jobs["scheduler"] = scheduler.run_forever()
+        async with background(**jobs):
+            yield Running(channel, deliverer, scheduler, f"http://{host}:{port}")
+    finally:
+        await runner.cleanup()
+        await bot.shutdown()
+
+
 async def run_bot(app: App) -> int:
     settings = app.settings
     if not settings.telegram_bot_token:
@@ -48,26 +126,20 @@ async def run_bot(app: App) -> int:
             "python -m bot chat"
         )
         return 2
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        log.error("TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET as well")
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with polling(
-        app.conversations,
-        app.texts,
-        token=settings.telegram_bot_token,
-        base_url=settings.telegram_api_base_url,
-    ) as channel:
-        delivery = OutboxDelivery(
-            app.database.unit_of_work, TELEGRAM, channel.send_to, clock=app.clock
+    async with serve_telegram(app) as running:
+        mode = "webhook" if settings.telegram_webhook_url else "long polling"
+        log.info(
+            "Meedoen is running on Telegram (%s), web server on %s; Ctrl-C stops it",
+            mode,
+            running.web_url,
         )
-        app.conversations.on_outbox(delivery.wake)
-        scheduler = build_scheduler(app, on_fired=delivery.wake)
-        await plan_housekeeping(app.database, app.clock())
-        async with background(
-            scheduler=scheduler.run_forever(), outbox_telegram=delivery.run_forever()
-        ):
-            log.info("Meedoen is running on Telegram (long polling); Ctrl-C stops it")
-            await stop.wait()
+        await stop.wait()
     log.info("stopped")
     return 0

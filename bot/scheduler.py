@@ -3,9 +3,9 @@
 Each job fires in its own unit of work: the job is taken (and held), its handler runs with
 that same store, and the job is marked done, so the handler's effects and "done" commit
 together. A handler that raises rolls its whole transaction back; the failure is counted in
-a separate, short transaction and the job is tried again on a later run, until it failed
-`max_attempts` times; then it is finished without having fired. A job of a kind nobody
-handles is logged and finished.
+a separate, short transaction and the job is tried again later (ever later), never dropped;
+after `max_attempts` failures it is reported as failing. A scheduler takes only the kinds it
+has handlers for: a job of another kind stays pending for a worker that knows it.
 """
 
 from __future__ import annotations
@@ -63,15 +63,14 @@ class Scheduler:
             handler: JobHandler | None = None
             try:
                 async with self._unit_of_work() as store:
-                    job = await store.next_due_job(moment, exclude=tried)
+                    job = await store.next_due_job(
+                        moment, exclude=tried, kinds=self._handlers.keys()
+                    )
                     if job is None:
                         return fired
                     tried.add(job.id)
-                    handler = self._handlers.get(job.kind)
-                    if handler is None:
-                        log.error("no handler for job kind %r; finishing job %d", job.kind, job.id)
-                    else:
-                        await handler(store, job, moment)
+                    handler = self._handlers[job.kind]
+                    await handler(store, job, moment)
                     await store.finish_job(job.id, moment)
             except Exception as error:
                 if job is None:
@@ -79,10 +78,9 @@ class Scheduler:
                 log.exception("job %d (%s) failed", job.id, job.kind)
                 await self._count_failure(job, moment, error)
                 continue
-            if handler is not None:
-                fired += 1
-                log.info("job %d (%s) fired", job.id, job.kind)
-                self._notify()
+            fired += 1
+            log.info("job %d (%s) fired", job.id, job.kind)
+            self._notify()
 
     async def run_forever(self, interval: float = 30.0) -> None:
         """Run due jobs now and then every `interval` seconds, until cancelled."""
@@ -107,7 +105,12 @@ class Scheduler:
             log.exception("could not record the failure of job %d", job.id)
             return
         if failures >= self._max_attempts:
-            log.error("job %d (%s) failed %d times; giving up", job.id, job.kind, failures)
+            log.error(
+                "job %d (%s) failed %d times; it keeps being tried, later each time",
+                job.id,
+                job.kind,
+                failures,
+            )
         elif failures:
             log.warning(
                 "job %d (%s) failed %d of %d times; it is tried again on a later run",

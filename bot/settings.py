@@ -25,6 +25,19 @@ class Settings(BaseSettings):
         default=DEFAULT_TELEGRAM_API,
         description="Bot API base URL; point it at a local Bot API server or a fake one.",
     )
+    telegram_webhook_url: str = Field(
+        default="",
+        description="Public https URL of this server; set: webhook mode, empty: long polling.",
+    )
+    telegram_webhook_secret: str = Field(
+        default="", description="Checked against X-Telegram-Bot-Api-Secret-Token."
+    )
+    telegram_send_rate: float = Field(
+        default=29.0, description="Messages a second to Telegram overall (0: no limit)."
+    )
+    telegram_chat_rate: float = Field(
+        default=1.0, description="Messages a second to one chat, with a short burst (0: off)."
+    )
     default_language: str = Field(default="nl", description="Language for new residents.")
     log_level: str = Field(default="INFO")
     keep_messages_days: int = Field(
@@ -41,3 +54,23 @@ class Settings(BaseSettings):
         """Values no log line may show: the bot token and the database password."""
         password = urlsplit(self.database_url).password or ""
         return tuple(s for s in (self.telegram_bot_token, password, unquote(password)) if s)
+    log_format: str = Field(default="text", description="text, or json for JSON lines.")
+    web_host: str = Field(default="127.0.0.1", description="Where the web server listens.")
+    web_port: int = Field(default=8080, description="Port of the web server (0: any free).")
+    handle_deadline: float = Field(
+        default=30.0, description="Seconds one update may take before it is tried again."
+    )
+    merge_replies: bool = Field(
+        default=True,
+        description="Send a turn's replies as one message where they fit (Telegram's limits).",
+    )
+    throttle_per_minute: int = Field(
+        default=20, description="Messages a person may send a minute before being slowed."
+    )
+    db_statement_timeout_ms: int = Field(
+        default=15000, description="PostgreSQL statement_timeout for every connection."
+    )
+    db_lock_timeout_ms: int = Field(
+        default=5000, description="PostgreSQL lock_timeout for every connection."
+    )
+    db_pool_size: int = Field(default=10, description="PostgreSQL connections per worker.")

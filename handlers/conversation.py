@@ -12,11 +12,12 @@ import functools
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 
 from handlers import ideas, intake, introductions, organiser, visibility
 from handlers.errors import InvalidAnswer, NotAllowed
-from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS
+from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS, Kind
 from handlers.i18n import Texts, pick_language
 from handlers.messages import Inbound, Location, Reply
 from handlers.ordering import SenderQueue
@@ -48,6 +49,20 @@ from storage.verbs import utcnow
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class Handled:
+    """What one message led to: the replies to the sender, and who the sender is (None for
+    someone who has not consented, or who was just erased)."""
+
+    replies: list[Reply]
+    person_id: int | None
+    queued: int = 0  # messages queued for other people
+    # The message answered the place question, whose "share my location" keyboard the
+    # first reply takes away: channels keep that reply a message of its own.
+    answers_location_question: bool = False
+
+
 UnitOfWork = Callable[[], AbstractAsyncContextManager[Store]]
 
 
@@ -77,74 +92,100 @@ class Conversations:
         self._outbox_listeners.append(listener)
 
     async def handle(self, msg: Inbound) -> list[Reply]:
-        """Answer one message; one sender's messages are taken strictly in order."""
+        """Answer one message in a unit of work of its own; one sender's messages are taken
+        strictly in order. The replies to the sender are returned, not queued."""
         return await self._senders.run(
             f"{msg.channel}:{msg.external_id}", lambda: self._handle_safely(msg)
         )
 
+    async def handle_within(self, store: Store, msg: Inbound) -> Handled:
+        """Answer one message inside the caller's transaction (the inbox's, which holds the
+        sender). A failure rolls back to a savepoint, so the update is still marked handled
+        and the person gets an apology; nothing else changes."""
+        try:
+            async with store.savepoint():
+                handled = await self._handle_in(store, msg)
+        except Exception:  # the boundary: log it, apologise, and keep the old state
+            log.exception("failed to handle a %s message", msg.channel)
+            return Handled([self._sorry(msg)], None)
+        self._notify_outbox(handled.queued)
+        return handled
+
     async def mark_unreachable(self, channel: str, external_id: str) -> None:
         """The platform says we cannot reach this person (they blocked the bot)."""
         async with self._unit_of_work() as store:
-            person = await store.find_person_by_identity(channel, external_id)
-            if person is not None:
-                await store.update_person(person.id, {"reachable": False})
+            await store.mark_account_unreachable(channel, external_id)
+
+    def _sorry(self, msg: Inbound) -> Reply:
+        return Reply(self._texts(pick_language(msg.language_code), "error.sorry"))
 
     async def _handle_safely(self, msg: Inbound) -> list[Reply]:
         try:
-            return await self._handle(msg)
+            async with self._unit_of_work() as store:
+                handled = await self._handle_in(store, msg)
         except Exception:  # the boundary: log it, apologise, and keep the old state
             log.exception("failed to handle a %s message", msg.channel)
-            return [Reply(self._texts(pick_language(msg.language_code), "error.sorry"))]
+            return [self._sorry(msg)]
+        self._notify_outbox(handled.queued)
+        return handled.replies
 
-    async def _handle(self, msg: Inbound) -> list[Reply]:
-        kind = "button" if msg.choice else "location" if msg.location else msg.media or "text"
-        log.debug("handling a %s on %s (update %s)", kind, msg.channel, msg.update_id)  # no text
-        async with self._unit_of_work() as store:
-            await store.lock_sender(msg.channel, msg.external_id)
-            if msg.update_id is not None and not await store.mark_update_processed(
-                msg.channel, msg.update_id
-            ):
-                log.info("update %s on %s was handled before", msg.update_id, msg.channel)
-                return []
-            person = await store.find_person_by_identity(msg.channel, msg.external_id)
-            if person is None:
-                answer = read_stranger(self._texts, msg)
-                if answer.consent_language is None:
-                    return list(answer.replies)
-                person = await store.create_person_with_consent(
-                    channel=msg.channel,
-                    external_id=msg.external_id,
-                    username=msg.username,
-                    language=answer.consent_language,
-                    consent_version=CONSENT_VERSION,
-                )
-                state = ConversationState(person.id, "intake", FIRST_STEP, 1)
-                turn = self._turn(store, msg, person, state)
-                turn.say(turn.t("consent.thanks"))
-                if answer.invite is None or not await organiser.join(turn, answer.invite):
-                    if answer.invite is not None:
-                        turn.say(turn.t("organiser.invalid_code"))
-                    await intake.ask(turn)
-            else:
-                if not person.reachable:  # they wrote to us, so they can be reached again
-                    person = await store.update_person(person.id, {"reachable": True})
-                state = await store.get_conversation(person.id) or ConversationState(
-                    person.id, "intake", FIRST_STEP, 1
-                )
-                turn = self._turn(store, msg, person, state)
-                await respond(turn)
-                if await _needs_new_consent(store, turn):
-                    visibility.start(
-                        turn, then=turn.resume_point(), intro=turn.t("consent.changed")
-                    )
-            if not turn.erased:
-                await store.save_conversation(turn.state)
-                await _log_turn(store, turn)
-            queued = await _queue_for_others(store, turn)
+    def _notify_outbox(self, queued: int) -> None:
         if queued:
             for listener in self._outbox_listeners:
                 listener()
-        return [reply for reply in turn.replies if reply.to_person is None]
+
+    async def _handle_in(self, store: Store, msg: Inbound) -> Handled:
+        kind = "button" if msg.choice else "location" if msg.location else msg.media or "text"
+        log.debug("handling a %s on %s (update %s)", kind, msg.channel, msg.update_id)  # no text
+        await store.lock_sender(msg.channel, msg.external_id)
+        if msg.update_id is not None and not await store.mark_update_processed(
+            msg.channel, msg.update_id
+        ):
+            log.info("update %s on %s was handled before", msg.update_id, msg.channel)
+            return Handled([], None)
+        person = await store.find_person_by_identity(msg.channel, msg.external_id)
+        if person is None:
+            answer = read_stranger(self._texts, msg)
+            if answer.consent_language is None:
+                return Handled(list(answer.replies), None)
+            person = await store.create_person_with_consent(
+                channel=msg.channel,
+                external_id=msg.external_id,
+                username=msg.username,
+                language=answer.consent_language,
+                consent_version=CONSENT_VERSION,
+            )
+            state = ConversationState(person.id, "intake", FIRST_STEP, 1)
+            turn = self._turn(store, msg, person, state)
+            turn.say(turn.t("consent.thanks"))
+            if answer.invite is None or not await organiser.join(turn, answer.invite):
+                if answer.invite is not None:
+                    turn.say(turn.t("organiser.invalid_code"))
+                await intake.ask(turn)
+            at_place = False
+        else:
+            if not person.reachable:  # they wrote to us, so they can be reached again
+                await store.mark_account_reachable(msg.channel, msg.external_id)
+                person = await store.update_person(person.id, {"reachable": True})
+            state = await store.get_conversation(person.id) or ConversationState(
+                person.id, "intake", FIRST_STEP, 1
+            )
+            step = STEPS.get(state.step)
+            at_place = step is not None and step.kind is Kind.PLACE
+            turn = self._turn(store, msg, person, state)
+            await respond(turn)
+            if await _needs_new_consent(store, turn):
+                visibility.start(turn, then=turn.resume_point(), intro=turn.t("consent.changed"))
+        if not turn.erased:
+            await store.save_conversation(turn.state)
+            await _log_turn(store, turn)
+        queued = await _queue_for_others(store, turn)
+        return Handled(
+            [reply for reply in turn.replies if reply.to_person is None],
+            None if turn.erased else person.id,
+            queued,
+            answers_location_question=at_place,
+        )
 
     def _turn(self, store: Store, msg: Inbound, person: Person, state: ConversationState) -> Turn:
         return Turn(store, self._texts, self._taxonomy, msg, person, state, self._clock())

@@ -56,7 +56,15 @@ def _prepare_sqlite(engine: AsyncEngine, url: str) -> None:
 class Database:
     """Owns the engine; hands out `Store`s bound to one transaction each."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 5,
+        statement_timeout_ms: int = 15000,
+        lock_timeout_ms: int = 5000,
+    ) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
@@ -65,6 +73,14 @@ class Database:
         else:
             options["pool_size"] = pool_size
             options["pool_pre_ping"] = True
+            # A stuck lock or a runaway query ends with an error instead of holding a
+            # connection (and a person's turn) for ever.
+            options["connect_args"] = {
+                "server_settings": {
+                    "statement_timeout": str(statement_timeout_ms),
+                    "lock_timeout": str(lock_timeout_ms),
+                }
+            }
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             _prepare_sqlite(self.engine, self.url)

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 
+from storage.inbox import InboxVerbs
 from storage.models import (
     BlockRow,
     ConsentRow,
@@ -40,7 +41,7 @@ from storage.models import (
     OutboxRow,
     PersonRow,
 )
-from storage.verbs import Verbs, utcnow
+from storage.verbs import utcnow
 
 REDACTED = "[verwijderd]"
 OPEN = ("requested", "accepted")
@@ -54,7 +55,7 @@ class Erasure:
     tell: tuple[int, ...] = ()
 
 
-class ErasureVerbs(Verbs):
+class ErasureVerbs(InboxVerbs):
     async def _lock_introductions(self, person_id: int) -> list[IntroductionRow]:
         """Lock their introductions, after those introductions' pending timers: the order
         in which the scheduler and `change_introduction` take them too."""
@@ -89,6 +90,9 @@ class ErasureVerbs(Verbs):
             select(PersonRow.id).where(PersonRow.id == person_id).with_for_update()
         )
         intros = await self._lock_introductions(person_id)  # and any made meanwhile
+        # The updates they sent and the replies waiting for their accounts, found by those
+        # accounts: before their identities go.
+        await self.forget_inbox_of(person_id)
 
         organised = list(
             await session.scalars(

@@ -2,22 +2,27 @@
 
 A job is a row with a due time; it is done once `done_at` is set. Whoever takes a due job
 (`next_due_job`) holds it for the rest of the transaction, so the job's effects and its
-"done" commit together and two workers never fire the same job.
+"done" commit together and two workers never fire the same job (PostgreSQL: SKIP LOCKED).
+A worker asks only for the kinds it knows; other kinds stay pending for a worker that does.
+A job that fails is tried again later and later (`record_job_failure`), never dropped;
+after `give_up_after` failures it is flagged (`GAVE_UP`) and shown by `list_failing_jobs`.
+A singleton job (the daily housekeeping) is unique in the database while pending.
 
-An outbox message is written in the same transaction as the change that caused it. A
-deliverer claims a batch (`claim_outbox` sets `sent_at` in one short transaction), sends it
-outside any transaction, and hands failures back (`release_outbox`), which counts an attempt.
-After `MAX_OUTBOX_ATTEMPTS` failed attempts a message is no longer offered. A process that
-dies between claiming and sending loses that batch: delivery is at most once.
+An outbox message is written in the same transaction as the change that caused it. Platform
+channels deliver it through `storage.outbox` (in order per chat, retried, never lost).
+`claim_outbox` / `release_outbox` are the terminal's simple way: it shows one local person's
+messages on the screen, where nothing can fail half-way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import IdentityRow, JobRow, MentionRow, OutboxRow, PersonRow
 from storage.records import Identity, Job, OutboxMessage
@@ -44,7 +49,7 @@ def _job(row: JobRow) -> Job:
 def _message(row: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
         id=row.id,
-        person_id=row.person_id,
+        person_id=row.person_id or 0,  # claims join the person: always set
         text=row.text,
         options=tuple((str(key), str(label)) for key, label in row.options or ()),
     )
@@ -61,8 +66,11 @@ class JobVerbs(Verbs):
         introduction_id: int | None = None,
         person_id: int | None = None,
         payload: dict[str, Any] | None = None,
+        singleton: bool = False,
     ) -> int:
-        """Write a timer that fires `kind` at `due_at`; returns the job's id."""
+        """Write a timer that fires `kind` at `due_at`; returns the job's id.
+
+        `singleton`: at most one such job may be pending; see `schedule_singleton`."""
         if not kind or len(kind) > MAX_KIND_LENGTH:
             raise ValueError(f"a job kind has 1 to {MAX_KIND_LENGTH} characters: {kind!r}")
         row = JobRow(
@@ -72,12 +80,37 @@ class JobVerbs(Verbs):
             person_id=person_id,
             payload=dict(payload or {}),
             created_at=utcnow(),
+            singleton=kind if singleton else None,
         )
         self._session.add(row)
         await self._session.flush()
         return row.id
 
-    async def next_due_job(self, now: datetime, *, exclude: Collection[int] = ()) -> Job | None:
+    async def schedule_singleton(self, kind: str, due_at: datetime) -> bool:
+        """Plan `kind` unless one is pending already (also when another worker plans it at
+        the same moment: the unique key decides). True when this call planned it."""
+        insert = pg_insert if self._postgres else sqlite_insert
+        statement = (
+            insert(JobRow)
+            .values(
+                kind=kind,
+                due_at=as_utc(due_at),
+                payload={},
+                created_at=utcnow(),
+                singleton=kind,
+            )
+            .on_conflict_do_nothing()
+        )
+        result = await self._session.execute(statement)
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def next_due_job(
+        self,
+        now: datetime,
+        *,
+        exclude: Collection[int] = (),
+        kinds: Collection[str] | None = None,
+    ) -> Job | None:
         """The oldest job that is due and not done, held until this transaction ends.
 
         On PostgreSQL the row is locked and jobs that another transaction holds are skipped;
@@ -92,23 +125,28 @@ class JobVerbs(Verbs):
         )
         if exclude:
             statement = statement.where(JobRow.id.not_in(list(exclude)))
+        if kinds is not None:
+            statement = statement.where(JobRow.kind.in_(list(kinds)))
         if self._postgres:
             statement = statement.with_for_update(skip_locked=True)
         row = await self._session.scalar(statement)
         return _job(row) if row is not None else None
 
     async def finish_job(self, job_id: int, now: datetime) -> None:
-        """Mark a job done; a job that is done already keeps its first `done_at`."""
+        """Mark a job done; a job that is done already keeps its first `done_at`. A done
+        singleton lets the next one be planned."""
         await self._session.execute(
             update(JobRow)
             .where(JobRow.id == job_id, JobRow.done_at.is_(None))
-            .values(done_at=as_utc(now))
+            .values(done_at=as_utc(now), singleton=None)
         )
 
     async def record_job_failure(
         self, job_id: int, now: datetime, *, give_up_after: int, error: str = ""
     ) -> int:
-        """Count a failed attempt of a job that is not done; finish it after `give_up_after`.
+        """Count a failed attempt of a job that is not done and plan the next try, later
+        each time (1, 2, 4 ... minutes, at most a day). After `give_up_after` failures the
+        job is flagged as failing (`GAVE_UP`, shown by `list_failing_jobs`), still tried.
 
         Returns the number of failed attempts so far, or 0 when the job is done or gone (for
         example because another worker fired it in the meantime).
@@ -126,10 +164,29 @@ class JobVerbs(Verbs):
             payload[LAST_ERROR] = error[:80]
         if failures >= give_up_after:
             payload[GAVE_UP] = True
-            row.done_at = as_utc(now)
         row.payload = payload  # a new dict, so the JSON column is written
+        row.due_at = as_utc(now) + min(timedelta(days=1), timedelta(minutes=2 ** (failures - 1)))
         await self._session.flush()
         return failures
+
+    async def list_failing_jobs(self) -> list[Job]:
+        """Jobs that keep failing (flagged `GAVE_UP`), for an operator to look at."""
+        rows = await self._session.scalars(
+            select(JobRow).where(JobRow.done_at.is_(None)).order_by(JobRow.id)
+        )
+        return [_job(row) for row in rows if (row.payload or {}).get(GAVE_UP)]
+
+    async def job_lag(self, now: datetime) -> tuple[int, float]:
+        """Jobs due and not done, and how late the oldest of them is (seconds)."""
+        count, oldest = (
+            await self._session.execute(
+                select(func.count(JobRow.id), func.min(JobRow.due_at)).where(
+                    JobRow.done_at.is_(None), JobRow.due_at <= as_utc(now)
+                )
+            )
+        ).one()
+        late = (as_utc(now) - aware(oldest)).total_seconds() if oldest is not None else 0.0
+        return int(count or 0), max(0.0, late)
 
     async def cancel_jobs(
         self, *, introduction_id: int, kinds: Sequence[str] | None = None, now: datetime
@@ -168,13 +225,27 @@ class JobVerbs(Verbs):
         belongs to and `about` the people it names or whose contact details it carries:
         erasing any of them, or anonymising the introduction, cancels it. Returns its id.
         """
+        # Addressed to the person's oldest account, so it keeps its place among the
+        # replies to that chat.
+        account = (
+            await self._session.execute(
+                select(IdentityRow.channel, IdentityRow.external_id)
+                .where(IdentityRow.person_id == person_id)
+                .order_by(IdentityRow.id)
+                .limit(1)
+            )
+        ).first()
         row = OutboxRow(
             person_id=person_id,
+            channel=account[0] if account else None,
+            external_id=account[1] if account else None,
             text=text,
             options=[[key, label] for key, label in options],
+            extra={},
             created_at=utcnow(),
             sent_at=None,
             attempts=0,
+            parts_sent=0,
             introduction_id=introduction_id,
         )
         self._session.add(row)
@@ -204,6 +275,7 @@ class JobVerbs(Verbs):
             .join(IdentityRow, IdentityRow.person_id == OutboxRow.person_id)
             .where(
                 OutboxRow.sent_at.is_(None),
+                OutboxRow.failed_at.is_(None),
                 OutboxRow.attempts < MAX_OUTBOX_ATTEMPTS,
                 PersonRow.reachable.is_(True),
                 IdentityRow.channel == channel,
@@ -244,23 +316,20 @@ class JobVerbs(Verbs):
     async def count_pending_outbox(self, person_id: int | None = None) -> int:
         """Messages not sent yet that may still be (unsent, fewer than the maximum attempts)."""
         statement = select(func.count(OutboxRow.id)).where(
-            OutboxRow.sent_at.is_(None), OutboxRow.attempts < MAX_OUTBOX_ATTEMPTS
+            OutboxRow.sent_at.is_(None),
+            OutboxRow.failed_at.is_(None),
+            OutboxRow.attempts < MAX_OUTBOX_ATTEMPTS,
         )
         if person_id is not None:
             statement = statement.where(OutboxRow.person_id == person_id)
         return int(await self._session.scalar(statement) or 0)
 
     async def forget_sent_outbox_before(self, moment: datetime) -> int:
-        """Delete messages delivered before `moment`, and those given up on that were
-        queued before it: the outbox need not keep their text (which may hold someone's
-        contact details)."""
+        """Delete messages delivered before `moment`, and those given up on before it:
+        the outbox need not keep their text (which may hold someone's contact details)."""
         gone = or_(
             and_(OutboxRow.sent_at.is_not(None), OutboxRow.sent_at < moment),
-            and_(
-                OutboxRow.sent_at.is_(None),
-                OutboxRow.attempts >= MAX_OUTBOX_ATTEMPTS,
-                OutboxRow.created_at < moment,
-            ),
+            and_(OutboxRow.failed_at.is_not(None), OutboxRow.failed_at < moment),
         )
         await self._session.execute(
             delete(MentionRow).where(MentionRow.outbox_id.in_(select(OutboxRow.id).where(gone)))

@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -19,6 +20,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6D656564_6F656E  # an advisory lock key of its own ("meedoen")
 
 
 class DatabaseTooNew(RuntimeError):
@@ -54,6 +56,8 @@ def _upgrade(connection: Connection, config: Config) -> None:
 async def migrate(database: Database) -> None:
     """Bring the database to the newest schema; refuse a database newer than the code.
 
+    On PostgreSQL it runs under an advisory lock, so several workers may start at once.
+
     On SQLite, Alembic changes a table by copying it; with foreign keys enforced, dropping
     the old copy would cascade into the rows that refer to it. So SQLite migrates on a
     connection without enforcement, and the references are checked afterwards.
@@ -62,6 +66,14 @@ async def migrate(database: Database) -> None:
     engine = create_async_engine(database.url) if database.is_sqlite else database.engine
     try:
         async with engine.connect() as connection:
+            if not database.is_sqlite:
+                # Workers that start at once migrate one after the other: the lock is held
+                # until this transaction commits; the next one then finds nothing to do.
+                await connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                await connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             await connection.run_sync(_upgrade, config)
             await connection.commit()
             if database.is_sqlite:

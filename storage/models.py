@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -89,6 +90,9 @@ class IdentityRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     username: Mapped[str | None] = mapped_column(String(64))
+    # False once the platform refused a message on this account (the person blocked the
+    # bot); true again when they write. Other channels of the same person are unaffected.
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ConsentRow(Base):
@@ -332,28 +336,77 @@ class JobRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # Set (to the kind) for a job of which at most one may be pending, such as the daily
+    # housekeeping: unique, so two workers starting at once cannot both plan it.
+    singleton: Mapped[str | None] = mapped_column(String(24), unique=True)
 
 
 class OutboxRow(Base):
-    """Messages for someone other than the sender, written in the same transaction as the
-    change that caused them and delivered by their channel afterwards.
+    """Every message the bot sends, written in the same transaction as the change that
+    caused it and delivered by its channel afterwards, in order per chat.
 
+    A message is addressed to a chat (`channel`, `external_id`); `person_id` is the person
+    behind it when known (a reply to someone who has not consented yet has none).
     `introduction_id` and the `mentions` of a message say what and whom it is about, so
-    that erasure cancels it by reference, never by matching its text."""
+    that erasure cancels it by reference, never by matching its text. `parts_sent` counts
+    the parts of a long message the platform accepted; `failed_at` marks a message given up
+    on (kept, with `last_error`, for the moderators' view)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_sent_person", "sent_at", "person_id"), NEVER_REUSE)
+    __table_args__ = (
+        Index("ix_outbox_sent_person", "sent_at", "person_id"),
+        Index("ix_outbox_chat", "channel", "external_id", "id"),
+        NEVER_REUSE,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     options: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    # Channel hints: e.g. {"edit": <message id>} replaces a tapped message instead of
+    # sending a new one, {"location": <label>} asks for a location.
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A reply to the chat's own message (True), or a message caused by someone else.
+    is_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(80))
     introduction_id: Mapped[int | None] = mapped_column(
         ForeignKey("introductions.id", ondelete="CASCADE"), index=True
     )
+
+
+class InboxRow(Base):
+    """One way in: every platform update, stored raw before it is acknowledged.
+
+    Unique per (channel, update id), so a redelivered update is stored once. `sender` is
+    the platform's id of the person who sent it (their chat). Handling takes one sender's
+    rows in id order and marks each handled in the transaction of its conversation change;
+    the raw payload (names, texts) is dropped then, and handled rows are deleted after a
+    day (housekeeping). Erasure deletes a person's rows."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_id"),
+        Index("ix_inbox_pending", "handled_at", "channel", "sender", "id"),
+        NEVER_REUSE,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_id: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MentionRow(Base):

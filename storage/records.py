@@ -185,3 +185,30 @@ class OutboxMessage:
     person_id: int
     text: str
     options: tuple[tuple[str, str], ...] = ()  # (key, label)
+
+
+@dataclass(frozen=True)
+class InboxUpdate:
+    """A stored platform update, waiting to be handled."""
+
+    id: int
+    channel: str
+    update_id: str
+    sender: str | None
+    payload: dict[str, Any]
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message the deliverer holds: to a chat, with the parts already accepted counted."""
+
+    id: int
+    channel: str
+    external_id: str
+    text: str
+    options: tuple[tuple[str, str], ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    parts_sent: int = 0
+    attempts: int = 0
+    created_at: datetime | None = None

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.erasure import ErasureVerbs
+from storage.inbox import InboxVerbs
 from storage.initiatives import InitiativeVerbs
 from storage.introductions import IntroductionVerbs
 from storage.jobs import JobVerbs
@@ -32,6 +33,7 @@ from storage.models import (
     PostcodeRow,
     ProcessedUpdateRow,
 )
+from storage.outbox import OutboxVerbs
 from storage.records import (
     Area,
     Consent,
@@ -107,7 +109,15 @@ def _conversation(row: ConversationRow) -> ConversationState:
     )
 
 
-class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs, ErasureVerbs):
+class Store(
+    MatchingVerbs,
+    InitiativeVerbs,
+    IntroductionVerbs,
+    JobVerbs,
+    ErasureVerbs,  # erasure forgets the inbox too: before InboxVerbs
+    InboxVerbs,
+    OutboxVerbs,
+):
     """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
     The verbs for people, conversations and places are here; the others live in their own

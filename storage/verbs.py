@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import overload
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 
 def utcnow() -> datetime:
@@ -34,3 +34,8 @@ class Verbs:
     def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
         self._session = session
         self._postgres = postgres
+
+    def savepoint(self) -> AsyncSessionTransaction:
+        """A nested transaction: `async with store.savepoint():` undoes only its own block
+        when that block raises."""
+        return self._session.begin_nested()

@@ -72,6 +72,10 @@ def settings(database_url: str) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         telegram_bot_token="123456:TEST-token",
+        web_port=0,  # any free port on loopback
+        telegram_send_rate=0,  # pacing is measured by `bench delivery`, not in every test
+        telegram_chat_rate=0,
+        throttle_per_minute=0,  # tests talk fast; the throttle has a test of its own
     )
 
 

@@ -1,20 +1,28 @@
-"""Telegram through python-telegram-bot: platform updates in, rendered replies out.
+"""Telegram through python-telegram-bot's `Bot`: raw updates into the inbox, outbox out.
 
-Buttons become inline keyboards (callback data is the option key, at most 64 bytes); a
-tapped keyboard is removed or replaced at once so it cannot be tapped twice; texts over
-4096 characters are split; "share my location" is a reply-keyboard button.
+Updates arrive by webhook (`bot.web.telegram`) or by long polling (`TelegramChannel.poll`),
+and are stored in the inbox before Telegram is told they arrived: polling moves its offset
+past an update only once it is stored. A tapped button's spinner is stopped at once; the
+tapped keyboard is removed or replaced by the first message of the answer (an edit that goes
+through the outbox like every other message), so it cannot be tapped twice.
+
+Buttons become inline keyboards (callback data is the option key, at most 64 bytes); texts
+over 4096 characters are split into parts the deliverer sends once each; "share my location"
+is a reply-keyboard button.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -23,21 +31,15 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import TimedOut as TelegramTimedOut
+from telegram.request import HTTPXRequest
 
-from handlers.conversation import Conversations
+from bot.deliverer import Blocked, DeliveryError, RateLimited, Rejected, TimedOut, Transient
+from bot.inbox import Draft, Inbox, Incoming, reply_drafts
 from handlers.i18n import LANGUAGES, Texts
-from handlers.messages import Inbound, Location, MediaKind, Reply
-from storage.records import Identity
+from handlers.messages import Inbound, Location, MediaKind, Option, Reply
+from storage.records import Identity, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -117,80 +119,189 @@ def keyboard(reply: Reply) -> Markup:
     return ReplyKeyboardRemove()
 
 
+def sender_of(payload: Mapping[str, Any]) -> str | None:
+    """The id of the person who sent a raw update (their private chat), if any."""
+    for kind in ("message", "callback_query", "edited_message"):
+        part = payload.get(kind)
+        if isinstance(part, dict):
+            user = part.get("from")
+            if isinstance(user, dict) and "id" in user:
+                return str(user["id"])
+    return None
+
+
+def _as_reply(message: Outgoing) -> Reply:
+    return Reply(
+        message.text,
+        options=tuple(Option(key, label) for key, label in message.options),
+        request_location=message.extra.get("location"),
+        columns=int(message.extra.get("columns", 1)),
+    )
+
+
+def _delivery_error(error: TelegramError) -> DeliveryError:
+    if isinstance(error, RetryAfter):
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return RateLimited(seconds)
+    if isinstance(error, Forbidden):
+        return Blocked(error.message)
+    if isinstance(error, BadRequest):
+        return Rejected(error.message)
+    if isinstance(error, TelegramTimedOut):
+        return TimedOut(error.message)
+    return Transient(error.message)  # NetworkError covers 5xx and lost connections
+
+
 class TelegramChannel:
-    """Connects one python-telegram-bot `Application` to the conversations."""
+    """Telegram's side of the inbox (reading updates, writing drafts) and of the deliverer
+    (sending a message part by part)."""
 
-    def __init__(self, application: Application, conversations: Conversations) -> None:  # type: ignore[type-arg]
-        self.application = application
-        self._conversations = conversations
-        application.add_handler(CallbackQueryHandler(self._on_update))
-        application.add_handler(MessageHandler(filters.ALL, self._on_update))
+    channel = CHANNEL
+    max_text = MAX_TEXT
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hand a person's message to the conversation and send back what it says."""
-        inbound = to_inbound(update)
-        if inbound is None or update.effective_chat is None:
-            return
-        replies = await self._conversations.handle(inbound)
-        chat_id = update.effective_chat.id
-        if update.callback_query is not None:
-            replies = await self._close_tapped(update.callback_query, replies)
-        for reply in replies:
-            if reply.to_person is None:
-                await self.send(chat_id, reply)
+    def __init__(self, bot: Bot, inbox: Inbox) -> None:
+        self.bot = bot
+        self._inbox = inbox
+        self._answering: set[asyncio.Task[None]] = set()
+        inbox.add_reader(CHANNEL, self)
 
-    async def _close_tapped(self, query: CallbackQuery, replies: list[Reply]) -> list[Reply]:
-        """Answer the tap and make its keyboard untappable; returns what is left to send."""
+    # -- in ----------------------------------------------------------------------------------
+
+    async def receive(self, payloads: Sequence[dict[str, Any]]) -> None:
+        """Store raw updates in the inbox; returns once they are committed. Then the spinner
+        of each tapped button is stopped."""
+        updates = [(str(p["update_id"]), sender_of(p), p) for p in payloads]
+        await self._inbox.receive(CHANNEL, updates)
+        for payload in payloads:
+            query = payload.get("callback_query")
+            if isinstance(query, dict) and "id" in query:
+                task = asyncio.create_task(self._answer_query(str(query["id"])))
+                self._answering.add(task)
+                task.add_done_callback(self._answering.discard)
+
+    async def _answer_query(self, query_id: str) -> None:
         try:
-            await query.answer()
-        except BadRequest as error:  # a query older than Telegram keeps
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as error:  # a query older than Telegram keeps
             log.info("could not answer callback query: %s", error)
+
+    async def poll(self, *, poll_seconds: int = 30) -> None:
+        """Long polling: fetch, store, and only then move the offset past what was stored."""
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=poll_seconds,
+                    allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=poll_seconds + 10,
+                )
+                payloads = [update.to_dict() for update in updates]
+                if payloads:
+                    await self.receive(payloads)
+                    offset = int(payloads[-1]["update_id"]) + 1
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Telegram or the database is away: wait, retry
+                failures += 1
+                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("polling Telegram failed (%r); again in %.1f s", error, wait)
+                await asyncio.sleep(wait)
+
+    def read(self, payload: Mapping[str, Any]) -> Incoming | None:
+        update = Update.de_json(dict(payload), self.bot)
+        inbound = to_inbound(update)
+        if inbound is None:
+            return None
+        query = update.callback_query
+        if query is None or not isinstance(query.message, Message):
+            return Incoming(inbound)
         message = query.message
-        if not isinstance(message, Message) or not replies:
-            return replies
-        first, rest = replies[0], replies[1:]
+        hints = {
+            "tapped": message.message_id,
+            "text": message.text,
+            "label": _tapped_label(message, query.data),
+        }
+        return Incoming(inbound, hints)
+
+    def drafts(self, incoming: Incoming, replies: Sequence[Reply]) -> list[Draft]:
+        """The answer as outbox rows; after a tap, first the edit that closes the tapped
+        keyboard (or replaces it, for a multi-select that gained a tick)."""
+        tapped = incoming.hints.get("tapped")
+        if tapped is None or not replies:
+            return reply_drafts(replies)
+        rest = list(replies)
+        first = rest[0]
+        if first.edit_in_place and first.options and len(first.text) <= MAX_TEXT:
+            rest.pop(0)
+            return reply_drafts([first], {"edit": tapped}) + reply_drafts(rest)
+        label, text = incoming.hints.get("label"), incoming.hints.get("text")
+        if label and text and len(text) + len(label) + 4 <= MAX_TEXT:
+            close = Draft(f"{text}\n\n👉 {label}", extra={"edit": tapped})
+        else:
+            close = Draft("", extra={"edit": tapped, "markup_only": True})
+        return [close, *reply_drafts(rest)]
+
+    # -- out ---------------------------------------------------------------------------------
+
+    def parts(self, message: Outgoing) -> int:
+        return 1 if message.extra.get("edit") else len(split_text(message.text))
+
+    async def send_part(self, message: Outgoing, index: int) -> None:
+        """Send part `index` of an outbox message; raises a `DeliveryError` when not sent."""
+        chat_id = int(message.external_id)
         try:
-            if first.edit_in_place and len(first.text) <= MAX_TEXT:
-                markup = keyboard(first)
+            edit = message.extra.get("edit")
+            if edit:
+                await self._edit(chat_id, int(edit), message)
+                return
+            pieces = split_text(message.text)
+            last = index == len(pieces) - 1
+            markup = keyboard(_as_reply(message)) if last else None
+            await self.bot.send_message(chat_id, pieces[index], reply_markup=markup)
+        except TelegramError as error:
+            raise _delivery_error(error) from error
+
+    async def _edit(self, chat_id: int, message_id: int, message: Outgoing) -> None:
+        try:
+            if message.extra.get("markup_only"):
+                await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            elif message.options:
+                markup = keyboard(_as_reply(message))
                 assert isinstance(markup, InlineKeyboardMarkup)
-                await message.edit_text(first.text, reply_markup=markup)
-                return rest
-            label = _tapped_label(message, query.data)
-            if label and message.text and len(message.text) + len(label) + 4 <= MAX_TEXT:
-                await message.edit_text(f"{message.text}\n\n👉 {label}", reply_markup=None)
+                await self.bot.edit_message_text(
+                    message.text, chat_id, message_id, reply_markup=markup
+                )
             else:
-                await message.edit_reply_markup(reply_markup=None)
+                await self.bot.edit_message_text(message.text, chat_id, message_id)
         except BadRequest as error:  # "message is not modified", or already gone
             log.info("could not edit tapped message: %s", error)
-        return replies
 
     async def send(self, chat_id: int | str, reply: Reply) -> bool:
-        """Send one reply to a chat; True when Telegram accepted all of it."""
+        """Send one reply now, outside the outbox (tools and tests); True when accepted."""
         pieces = split_text(reply.text)
         try:
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1
-                await self.application.bot.send_message(
+                await self.bot.send_message(
                     chat_id, piece, reply_markup=keyboard(reply) if last else None
                 )
-        except Forbidden:
-            log.info("person blocked the bot; marking them unreachable")
-            await self._conversations.mark_unreachable(CHANNEL, str(chat_id))
-            return False
         except TelegramError:
             log.exception("could not send a message on Telegram")
             return False
         return True
 
     async def send_to(self, identity: Identity, reply: Reply) -> bool:
-        """Send an outbox message to a person's Telegram account (their private chat)."""
         return await self.send(int(identity.external_id), reply)
 
     async def set_commands(self, texts: Texts) -> None:
         for language in LANGUAGES:
             commands = [BotCommand(c, texts(language, f"command.{c}")) for c in COMMANDS]
             code = None if language == "nl" else language
-            await self.application.bot.set_my_commands(commands, language_code=code)
+            await self.bot.set_my_commands(commands, language_code=code)
 
 
 def _tapped_label(message: Message, data: str | None) -> str | None:
@@ -204,39 +315,17 @@ def _tapped_label(message: Message, data: str | None) -> str | None:
     return None
 
 
-def build_application(*, token: str, base_url: str) -> Application:  # type: ignore[type-arg]
-    """A python-telegram-bot application against any Bot API server (Telegram's, or a fake)."""
+def build_bot(
+    *, token: str, base_url: str, connections: int = 64, read_timeout: float = 15.0
+) -> Bot:
+    """A Bot API client against any Bot API server (Telegram's, or a fake)."""
     file_url = base_url.removesuffix("/bot") + "/file/bot"
-    return (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(file_url)
-        .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .build()
+    return Bot(
+        token,
+        base_url=base_url,
+        base_file_url=file_url,
+        request=HTTPXRequest(connection_pool_size=connections, read_timeout=read_timeout),
+        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40.0),
     )
 
 
-@asynccontextmanager
-async def polling(
-    conversations: Conversations, texts: Texts, *, token: str, base_url: str, poll_timeout: int = 30
-) -> AsyncIterator[TelegramChannel]:
-    """Run the Telegram channel with long polling for as long as the block lasts."""
-    channel = TelegramChannel(build_application(token=token, base_url=base_url), conversations)
-    application = channel.application
-    await application.initialize()
-    try:
-        await channel.set_commands(texts)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-        )
-        yield channel
-    finally:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()

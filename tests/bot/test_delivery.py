@@ -1,19 +1,17 @@
 """Outbox delivery: each message is sent once, failures are tried again up to the limit, one
-person's messages keep their order; also on the terminal and through the Telegram channel."""
+person's messages keep their order; the terminal's way (platforms: tests/bot/test_deliverer.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.terminal import OUTBOX_HEADER, chat
 from bot.delivery import OutboxDelivery, to_reply
 from handlers.messages import Option, Reply
@@ -21,10 +19,8 @@ from storage.db import Database
 from storage.jobs import MAX_OUTBOX_ATTEMPTS
 from storage.models import OutboxRow
 from storage.records import Identity, OutboxMessage
-from tests.channels.fake_telegram import FakeTelegram
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-TOKEN = "123456:TEST-token"
 
 
 class FakeSend:
@@ -255,51 +251,3 @@ async def test_the_terminal_without_a_unit_of_work_leaves_the_outbox(app: App) -
     await chat(app.conversations, name="Anna", stdin=io.StringIO(""), stdout=stdout)
     assert OUTBOX_HEADER not in stdout.getvalue()
     assert await pending_count(app.database, anna) == 1
-
-
-@pytest.fixture
-async def telegram(app: App) -> AsyncIterator[tuple[FakeTelegram, TelegramChannel]]:
-    async with FakeTelegram(token=TOKEN) as tg:
-        application = build_application(token=TOKEN, base_url=tg.base_url)
-        channel = TelegramChannel(application, app.conversations)
-        await application.initialize()
-        try:
-            yield tg, channel
-        finally:
-            await application.shutdown()
-
-
-async def test_telegram_delivers_the_outbox_with_buttons(
-    app: App, telegram: tuple[FakeTelegram, TelegramChannel]
-) -> None:
-    tg, channel = telegram
-    anna_chat = tg.user(4242, first_name="Anna", started=True)
-    anna = await add_person(app.database, "4242")
-    await queue(app.database, anna, "Bert wil kennismaken", (("intro:1:yes", "Ja, leuk"),))
-    delivery = OutboxDelivery(app.database.unit_of_work, "telegram", channel.send_to)
-
-    assert await delivery.deliver_pending(NOW) == 1
-
-    assert anna_chat.last().text == "Bert wil kennismaken"
-    assert anna_chat.buttons() == ["Ja, leuk"]
-    assert await pending_count(app.database) == 0
-
-
-async def test_telegram_marks_someone_who_blocked_the_bot_unreachable(
-    app: App, telegram: tuple[FakeTelegram, TelegramChannel]
-) -> None:
-    tg, channel = telegram
-    tg.user(4343, first_name="Bert", started=True)
-    tg.block_user(4343)
-    bert = await add_person(app.database, "4343")
-    message_id = await queue(app.database, bert, "Hallo Bert")
-    delivery = OutboxDelivery(app.database.unit_of_work, "telegram", channel.send_to)
-
-    assert await delivery.deliver_pending(NOW) == 0
-
-    async with app.database.unit_of_work() as store:
-        person = await store.get_person(bert)
-    assert person is not None and not person.reachable
-    assert await attempts_of(app.database, message_id) == 1
-    assert await delivery.deliver_pending(NOW + timedelta(seconds=2)) == 0  # not offered again
-    assert await pending_count(app.database, bert) == 1

@@ -91,7 +91,7 @@ async def test_retention_periods_are_kept(app: App) -> None:
         await connection.execute(
             update(OutboxRow)
             .where(OutboxRow.id == given_up)
-            .values(attempts=99, created_at=NOW - timedelta(days=8))
+            .values(failed_at=NOW - timedelta(days=8), created_at=NOW - timedelta(days=8))
         )
         await connection.execute(
             update(IntroductionRow)

@@ -6,6 +6,7 @@ knows nothing about: what it captures is what any handler would get.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ import pytest
 from bot.app import App
 from bot.logs import (
     REDACTED,
+    JsonLines,
     RedactingRecordFactory,
     configure_logging,
     protect_logs,
@@ -222,3 +224,21 @@ async def test_a_strangers_words_are_not_logged_even_at_debug(
     # the bot did log, at DEBUG, about every message it handled
     assert [r for r in caplog.records if r.name == "handlers.conversation"]
     assert "Verborgen" not in everything_logged(caplog)
+
+
+# -- JSON log lines (LOG_FORMAT=json) ------------------------------------------------------
+
+
+def test_a_record_becomes_one_json_line() -> None:
+    record = logging.LogRecord(
+        "bot.inbox", logging.WARNING, __file__, 1, "update %s on %s failed", ("7", "tg"), None
+    )
+    line = JsonLines().format(record)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert (entry["level"], entry["logger"], entry["message"]) == (
+        "WARNING",
+        "bot.inbox",
+        "update 7 on tg failed",
+    )
+    assert entry["time"].endswith("+00:00")

@@ -110,7 +110,7 @@ async def test_a_failing_handler_rolls_back_and_is_tried_again_later(
     assert len(remind.calls) == 2
 
 
-async def test_a_job_that_keeps_failing_is_given_up_after_three_attempts(
+async def test_a_job_that_keeps_failing_is_kept_tried_later_each_time_and_shown(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     anna = await add_person(database)
@@ -126,26 +126,32 @@ async def test_a_job_that_keeps_failing_is_given_up_after_three_attempts(
     )
 
     with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
-        counts = [await scheduler.run_due(NOW + timedelta(minutes=n)) for n in range(5)]
+        counts = [await scheduler.run_due(NOW + timedelta(minutes=n)) for n in range(8)]
 
-    assert [job_id for job_id, _ in broken.calls] == [broken_job] * 3
+    # Tried at 0, 1 and 3 minutes, then 4 minutes later: 1, 2, 4 ... minutes apart.
+    assert [at for _, at in broken.calls] == [NOW + timedelta(minutes=n) for n in (0, 1, 3, 7)]
     assert [job_id for job_id, _ in remind.calls] == [good_job]
-    assert counts == [1, 0, 0, 0, 0]
+    assert counts == [1, 0, 0, 0, 0, 0, 0, 0]
     assert fired == ["x"]
-    assert await pending(database) == []
+    (kept,) = await pending(database)  # never dropped
+    assert kept.id == broken_job and kept.payload[FAILED_ATTEMPTS] == 4
+    async with database.unit_of_work() as store:
+        assert [job.id for job in await store.list_failing_jobs()] == [broken_job]
     assert await outbox_count(database) == 1  # the good job's message only
-    assert [r.levelno for r in caplog.records if "giving up" in r.getMessage()] == [logging.ERROR]
+    warnings = [r for r in caplog.records if "keeps being tried" in r.getMessage()]
+    assert [r.levelno for r in warnings] == [logging.ERROR, logging.ERROR]  # 3rd and 4th
 
 
-async def test_an_unknown_kind_is_logged_and_finished(
-    database: Database, caplog: pytest.LogCaptureFixture
+async def test_a_kind_this_worker_does_not_know_stays_pending_for_one_that_does(
+    database: Database,
 ) -> None:
     anna = await add_person(database)
-    await schedule(database, "mystery", NOW, anna)
-    scheduler = Scheduler(database.unit_of_work, {"reminder": Reminders()})
-    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
-        assert await scheduler.run_due(NOW) == 0
-    assert any("no handler" in r.getMessage() for r in caplog.records)
+    mystery = await schedule(database, "mystery", NOW, anna)
+    assert await Scheduler(database.unit_of_work, {"reminder": Reminders()}).run_due(NOW) == 0
+    assert [job.id for job in await pending(database)] == [mystery]
+    knows = Reminders()
+    assert await Scheduler(database.unit_of_work, {"mystery": knows}).run_due(NOW) == 1
+    assert [job_id for job_id, _ in knows.calls] == [mystery]
     assert await pending(database) == []
 
 

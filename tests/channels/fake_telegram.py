@@ -901,6 +901,7 @@ class _Fault:
     description: str
     parameters: JSONDict | None
     times: int
+    after: int = 0  # calls let through before this fault starts
 
 
 _Handler = Callable[[JSONDict, web.Request], Awaitable[Any]]
@@ -1233,6 +1234,7 @@ class FakeTelegram:
         self._callback_queries: dict[str, _CallbackQuery] = {}
         self._files: dict[str, JSONDict] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self._late: dict[str, list[float]] = {}
         self._allowed_updates: frozenset[str] = _DEFAULT_UPDATE_TYPES
         self._cond = asyncio.Condition()
         self._poll_generation = 0
@@ -1345,8 +1347,10 @@ class FakeTelegram:
         *,
         description: str | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Make the next `times` calls of `method` fail with `status`.
+        """Make the next `times` calls of `method` fail with `status` (after letting `after`
+        calls through).
 
         429 answers Telegram's flood-control body with `parameters.retry_after`; other
         statuses answer a generic description unless one is given.
@@ -1366,8 +1370,18 @@ class FakeTelegram:
                 502: "Bad Gateway",
             }.get(status, "Error")
         self._faults.setdefault(method.lower(), []).append(
-            _Fault(status, description, parameters, times)
+            _Fault(status, description, parameters, times, after)
         )
+
+    def clear_faults(self) -> None:
+        """Forget every fault not used yet (an outage ends)."""
+        self._faults.clear()
+
+    def answer_late(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out at once (a message is sent),
+        but answered only after `seconds`: a client with a shorter timeout sees a timeout
+        after the platform accepted the call."""
+        self._late.setdefault(method.lower(), []).extend([seconds] * times)
 
     def block_user(self, chat_id: int) -> None:
         """The person blocked the bot: anything sent to them answers 403."""
@@ -1518,6 +1532,9 @@ class FakeTelegram:
                     )
                 raise ApiError(404, "Not Found")
             result = await handler(params, request)
+            late = self._late.get(key)
+            if late:
+                await asyncio.sleep(late.pop(0))
         except ApiError as error:
             call.status, call.description = error.status, error.description
             return self._answer(error.body(), error.status)
@@ -1572,6 +1589,9 @@ class FakeTelegram:
         if not faults:
             return
         fault = faults[0]
+        if fault.after > 0:
+            fault.after -= 1
+            return
         fault.times -= 1
         if fault.times <= 0:
             faults.pop(0)

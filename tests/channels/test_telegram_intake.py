@@ -1,9 +1,10 @@
 """The intake end to end over Telegram's wire format.
 
-The real python-telegram-bot `Application`, built by `bot.channels.telegram.polling`, long-polls
-`FakeTelegram` on loopback and talks to the app from the `app` fixture (the same composition
-root as `python -m bot`). A simulated resident taps buttons, types, shares a location, sends
-media; the tests read what the fake Bot API server received and what the database holds.
+The real Telegram channel, built by `bot.runner.serve_telegram` (inbox, deliverer),
+long-polls `FakeTelegram` on loopback and talks to the app from the `app` fixture (the same
+composition root as `python -m bot`). A simulated resident taps buttons, types, shares a
+location, sends media; the tests read what the fake Bot API server received and what the
+database holds.
 
 Waits are deterministic: for a number of new sendMessage calls, for a callback answer or an
 edit, for a log line, or for the fake to become idle; never a bare sleep.
@@ -15,7 +16,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +30,9 @@ from bot.channels.telegram import (
     MAX_TEXT,
     TelegramChannel,
     keyboard,
-    polling,
     split_text,
 )
+from bot.runner import serve_telegram
 from bot.settings import Settings
 from handlers.messages import Option, Reply
 from handlers.reading import MAX_TEXT as MAX_READ_TEXT
@@ -58,15 +59,13 @@ async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-def run_polling(app: App, tg: FakeTelegram) -> AbstractAsyncContextManager[TelegramChannel]:
-    """The real Telegram channel of `app`, long-polling the fake server."""
-    return polling(
-        app.conversations,
-        app.texts,
-        token=tg.token,
-        base_url=f"{tg.url}/bot",
-        poll_timeout=1,
-    )
+@asynccontextmanager
+async def run_polling(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
+    """The real Telegram channel of `app` (inbox, deliverer), long-polling the fake server."""
+    async with serve_telegram(
+        app, base_url=f"{tg.url}/bot", poll_timeout=1, run_scheduler=False
+    ) as running:
+        yield running.channel
 
 
 @pytest.fixture
@@ -88,15 +87,26 @@ class Chat:
     received: int = 0  # messages the checks below accounted for
     tapped: list[tuple[str, int]] = field(default_factory=list)  # (callback_data, message_id)
 
-    async def say(self, text: str, replies: int, *, more: bool = False) -> list[BotMessage]:
+    async def say(
+        self, text: str, replies: int, *, more: bool = False, ending: str | None = None
+    ) -> list[BotMessage]:
         """Send a text and wait for exactly `replies` new messages (`more`: at least)."""
         await self.user.send_text(text)
-        return await self.expect(replies, more=more)
+        return await self.expect(replies, more=more, ending=ending)
 
-    async def expect(self, replies: int, *, more: bool = False) -> list[BotMessage]:
+    async def expect(
+        self, replies: int, *, more: bool = False, ending: str | None = None
+    ) -> list[BotMessage]:
         """The bot's new messages since the person's last action: exactly `replies`, or with
-        `more` at least that many, once the bot has gone quiet."""
+        `more` at least that many, once the bot has gone quiet (and, with `ending`, once the
+        last of them ends with that text)."""
         new = await self.user.wait_for_messages(replies, timeout=TIMEOUT)
+        if ending is not None:
+            await self.tg.wait_for(
+                lambda: (self.user.messages()[-1].text or "").endswith(ending),
+                timeout=TIMEOUT,
+                what=f"a last message ending with {ending!r}",
+            )
         if more:
             await self.tg.wait_until_idle(timeout=TIMEOUT)
             new = await self.user.wait_for_messages(replies, timeout=TIMEOUT)
@@ -138,7 +148,9 @@ class Chat:
         assert self.user.last_update is not None
         return str(self.user.last_update["callback_query"]["id"])
 
-    async def tap(self, part: str, replies: int, *, more: bool = False) -> list[BotMessage]:
+    async def tap(
+        self, part: str, replies: int, *, more: bool = False, ending: str | None = None
+    ) -> list[BotMessage]:
         """Tap a button; check the query was answered and the keyboard removed or replaced."""
         message, label = self.find(part)
         data = message.callback_data(label)
@@ -150,7 +162,7 @@ class Chat:
             timeout=TIMEOUT,
             what=f"the tap on {label!r} to be answered and its message edited",
         )
-        new = await self.expect(replies, more=more)
+        new = await self.expect(replies, more=more, ending=ending)
         answer = next(a for a in self.tg.callback_answers if a.callback_query_id == query_id)
         assert (answer.data, answer.message_id) == (data, message.message_id)
         after = self.message(message.message_id)
@@ -243,14 +255,14 @@ def assert_callback_data_fits(tg: FakeTelegram) -> None:
 
 async def start_with_buttons(app: App, chat: Chat) -> None:
     """From "hallo" to the gifts question: consent, platform name, a neighbourhood."""
-    welcome = await chat.say("hallo", 2)
+    welcome = await chat.say("hallo", 1)  # the greeting and the question: one message
     assert welcome[-1].has_inline_keyboard
     assert await person_of(app, chat.user) is None  # nothing stored before yes
-    await chat.tap("ja, ik doe mee", 2)
+    await chat.tap("ja, ik doe mee", 1)
     name_question = chat.user.messages()[-1]
     assert t(app, "ask.name") in (name_question.text or "")
     await chat.tap(f"👤 {chat.user.first_name}", 2)
-    await chat.tap("Almelo centrum", 2)
+    await chat.tap("Almelo centrum", 2)  # the acknowledgement stays apart: see below
     assert chat.user.keyboard() == []  # the location keyboard went away with the answer
     assert t(app, "ask.gifts") in (chat.user.messages()[-1].text or "")
 
@@ -267,21 +279,23 @@ async def finish_with_buttons(app: App, chat: Chat) -> None:
     await chat.tap("In een groep", 1)
     [summary] = await chat.tap("alleen gratis", 1)
     assert t(app, "ask.summary") in (summary.text or "")
-    asked = await chat.tap("dit klopt", 2)  # thanks, and may neighbours hear about you?
+    question = t(app, "visibility.question")  # thanks, and may neighbours hear about you?
+    asked = await chat.tap("dit klopt", 1, more=True, ending=question)
     check_asked_about_neighbours(app, asked, chat.user.first_name)
-    done = await chat.tap("Nee, liever niet", 2, more=True)  # noted, maybe ideas, the menu
+    menu = t(app, "menu.question")  # noted, maybe ideas, the menu
+    done = await chat.tap("Nee, liever niet", 1, more=True, ending=menu)
     check_done(app, done)
 
 
 def check_asked_about_neighbours(app: App, asked: list[BotMessage], name: str) -> None:
-    assert asked[0].text == t(app, "done.thanks", name_sep=f", {name}")
-    assert asked[-1].text == t(app, "visibility.question")
+    assert (asked[0].text or "").startswith(t(app, "done.thanks", name_sep=f", {name}"))
+    assert (asked[-1].text or "").endswith(t(app, "visibility.question"))
     assert asked[-1].has_inline_keyboard
 
 
 def check_done(app: App, done: list[BotMessage]) -> None:
-    assert done[0].text == t(app, "visibility.no")
-    assert done[-1].text == t(app, "menu.question")
+    assert (done[0].text or "").startswith(t(app, "visibility.no"))
+    assert (done[-1].text or "").endswith(t(app, "menu.question"))
     assert done[-1].has_inline_keyboard
 
 
@@ -304,8 +318,8 @@ async def check_button_profile(app: App, user: FakeUser, name: str) -> None:
 
 
 FREE_TEXT = (
-    ("hoi", 2),
-    ("ja", 2),
+    ("hoi", 1),
+    ("ja", 1),
     ("ik heet Anneke", 2),
     ("7607 AB", 2),
     ("ik kook graag en ben handig met klussen", 1),
@@ -320,9 +334,11 @@ FREE_TEXT = (
 async def free_text_intake(app: App, chat: Chat) -> None:
     for line, replies in FREE_TEXT:
         await chat.say(line, replies)
-    asked = await chat.say("ja", 2)  # thanks, and may neighbours hear about you?
+    question = t(app, "visibility.question")  # thanks, and may neighbours hear about you?
+    asked = await chat.say("ja", 1, more=True, ending=question)
     check_asked_about_neighbours(app, asked, "Anneke")
-    done = await chat.say("nee", 2, more=True)  # noted, maybe ideas, the menu
+    menu = t(app, "menu.question")  # noted, maybe ideas, the menu
+    done = await chat.say("nee", 1, more=True, ending=menu)
     check_done(app, done)
 
 
@@ -339,7 +355,7 @@ async def test_buttons_only_intake_over_telegram(
     app = seeded
     anna = Chat(tg, tg.user(4201, first_name="Anna"))
     await start_with_buttons(app, anna)
-    consent_message, name_message = anna.user.messages()[1], anna.user.messages()[3]
+    consent_message, name_message = anna.user.messages()[0], anna.user.messages()[1]
     assert "👉" in (consent_message.text or "") and not consent_message.has_inline_keyboard
     assert "👉" in (name_message.text or "") and not name_message.has_inline_keyboard
 
@@ -349,8 +365,8 @@ async def test_buttons_only_intake_over_telegram(
     assert (consent_id, name_id) == (consent_message.message_id, name_message.message_id)
     before = (await person_of(app, anna.user), await where(app, anna.user))
     for data, message_id in ((consent_data, consent_id), (name_data, name_id)):
-        stale, question = await anna.tap_stale(data, message_id, 2)
-        assert stale.text == t(app, "button.stale")
+        [question] = await anna.tap_stale(data, message_id, 1)
+        assert (question.text or "").startswith(t(app, "button.stale"))
         assert t(app, "ask.gifts") in (question.text or "")
         assert question.has_inline_keyboard
         assert (await person_of(app, anna.user), await where(app, anna.user)) == before
@@ -388,8 +404,8 @@ async def test_shared_location_at_the_place_step(
 ) -> None:
     app = seeded
     chat = Chat(tg, tg.user(4203, first_name="Anna"))
-    await chat.say("hallo", 2)
-    await chat.tap("ja, ik doe mee", 2)
+    await chat.say("hallo", 1)
+    await chat.tap("ja, ik doe mee", 1)
     question, areas = await chat.tap("👤 Anna", 2)
 
     # The location request is a reply keyboard (inline buttons cannot ask for a location).
@@ -441,14 +457,14 @@ async def test_duplicate_delivery_is_answered_once(
     seeded: App, tg: FakeTelegram, bot: TelegramChannel, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = seeded
-    caplog.set_level(logging.INFO, logger="handlers.conversation")
+    caplog.set_level(logging.INFO, logger="bot.inbox")
 
     def duplicates() -> int:
-        return sum("was handled before" in r.getMessage() for r in caplog.records)
+        return sum("arrived before" in r.getMessage() for r in caplog.records)
 
     chat = Chat(tg, tg.user(4205, first_name="Anna"))
-    await chat.say("hallo", 2)
-    await chat.tap("ja, ik doe mee", 2)
+    await chat.say("hallo", 1)
+    await chat.tap("ja, ik doe mee", 1)
 
     # A text, delivered again with the same update_id.
     await chat.say("ik heet Anneke", 2)
@@ -507,8 +523,8 @@ async def test_media_and_odd_texts_get_a_kind_answer_and_the_question_again(
     ]
     for what, send, kind in odd:
         await send()
-        answer, question = await chat.expect(2, more=True)  # no more than these two
-        assert answer.text == kind, what
+        [question] = await chat.expect(1, more=True)  # the answer with the question again
+        assert (question.text or "").startswith(kind), what
         assert t(app, "ask.gifts") in (question.text or ""), what
         assert any("Koken" in label for label in question.buttons), what
         assert await where(app, user) == state, what
@@ -570,8 +586,8 @@ async def test_a_blocked_person_is_marked_unreachable(
 ) -> None:
     app = seeded
     chat = Chat(tg, tg.user(4208, first_name="Anna"))
-    await chat.say("hallo", 2)
-    await chat.tap("ja, ik doe mee", 2)
+    await chat.say("hallo", 1)
+    await chat.tap("ja, ik doe mee", 1)
     person = await person_of(app, chat.user)
     assert person is not None and person.reachable is True
 
@@ -607,14 +623,15 @@ async def test_telegram_commands_mid_intake(
     chat = Chat(tg, tg.user(4209, first_name="Anna"))
     await start_with_buttons(app, chat)
 
-    help_text, question = await chat.say("/help", 2)
-    assert help_text.text == t(app, "help.text")
+    [question] = await chat.say("/help", 1)
+    assert (question.text or "").startswith(t(app, "help.text"))
     assert t(app, "ask.gifts") in (question.text or "")
     assert (await where(app, chat.user))[0] == "gifts"
 
-    data, question = await chat.say("/gegevens", 2)
+    data, question = await chat.say("/gegevens", 2)  # the overview has a button of its own
     assert t(app, "data.title") in (data.text or "")
     assert "Anna" in (data.text or "") and "Almelo centrum" in (data.text or "")
+    assert t(app, "button.change_visibility") in data.buttons
     assert t(app, "ask.gifts") in (question.text or "")
 
     await chat.say("/terug", 2)
@@ -651,7 +668,9 @@ async def test_two_people_interleaving_both_complete(
     await check_free_text_profile(app, bob.user)
     assert {r.chat_id for r in tg.sent} == {anna.user.chat_id, bob.user.chat_id}
     assert (anna.sent_to(), bob.sent_to()) == (anna.received, bob.received)
-    assert not any("Anna" in (r.text or "") for r in tg.sent if r.chat_id == bob.user.chat_id)
+    assert not any("Anna" in (r.text or "") for r in tg.sent if r.chat_id == bob.user.chat_id), [
+        r.text for r in tg.sent if r.chat_id == bob.user.chat_id and "Anna" in (r.text or "")
+    ]
     assert not any("Bob" in (r.text or "") for r in tg.sent if r.chat_id == anna.user.chat_id)
     assert tg.unanswered_callback_queries() == []
     assert_callback_data_fits(tg)

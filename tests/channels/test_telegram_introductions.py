@@ -1,7 +1,7 @@
 """Introductions end to end over Telegram's wire format: organisers, double opt-in, timers.
 
 The real python-telegram-bot `Application` long-polls `FakeTelegram`, wired as `run_bot` wires
-it: the conversations wake the Telegram outbox delivery (`OutboxDelivery.run_forever`) when
+it: the conversations wake the Telegram deliverer (`Deliverer.run_forever`) when
 they queue messages for other people, and the scheduler wakes it when a timer fired. The
 delivery runs with an interval of an hour, so a message for someone else that arrives during
 a test arrived because something woke the delivery. The timers run explicitly
@@ -37,12 +37,10 @@ import pytest
 from sqlalchemy import select
 
 from bot import cli
-from bot.app import App, build_scheduler, open_app
-from bot.channels.telegram import CHANNEL, TelegramChannel
-from bot.delivery import OutboxDelivery
+from bot.app import App, open_app
+from bot.channels.telegram import CHANNEL
 from bot.demo import DEMO_AREAS, DEMO_POSTCODES
-from bot.runner import background
-from bot.scheduler import Scheduler
+from bot.runner import Running, serve_telegram
 from bot.settings import Settings
 from handlers.taxonomy import Taxonomy
 from storage.db import Database
@@ -50,7 +48,7 @@ from storage.models import OutboxRow
 from storage.records import Initiative, Introduction, Person
 from storage.verbs import utcnow
 from tests.channels.fake_telegram import BotMessage, FakeTelegram, FakeUser, SentRecord
-from tests.channels.test_telegram_intake import TIMEOUT, run_polling, t
+from tests.channels.test_telegram_intake import TIMEOUT, t
 
 DELIVERY_INTERVAL = 3600.0  # within a test, only a wake delivers the outbox
 TAXONOMY = Taxonomy.load()
@@ -94,7 +92,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def app(settings: Settings, database: Database, clock: FakeClock) -> AsyncIterator[App]:
-    """The whole program on the test database, with the test's clock and the demo places."""
+    """The whole program on the test database, with the test's clock and the demo places.
+
+    Replies are not merged here: these tests follow each reply the handlers give (merging a
+    turn's replies into one message is tested in test_telegram_intake)."""
+    settings = settings.model_copy(update={"merge_replies": False})
     async with open_app(settings, clock=clock) as built:
         async with built.database.unit_of_work() as store:
             await store.save_postcodes(DEMO_POSTCODES)
@@ -109,25 +111,14 @@ async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-@dataclass(frozen=True)
-class Running:
-    channel: TelegramChannel
-    delivery: OutboxDelivery
-    scheduler: Scheduler
-
-
 @asynccontextmanager
 async def running(app: App, tg: FakeTelegram) -> AsyncIterator[Running]:
-    """The bot as `run_bot` runs it: polling, and the Telegram outbox delivery woken by the
-    conversations and by the scheduler (whose timers the tests run themselves)."""
-    async with run_polling(app, tg) as channel:
-        delivery = OutboxDelivery(
-            app.database.unit_of_work, CHANNEL, channel.send_to, clock=app.clock
-        )
-        app.conversations.on_outbox(delivery.wake)
-        scheduler = build_scheduler(app, on_fired=delivery.wake)
-        async with background(outbox_telegram=delivery.run_forever(DELIVERY_INTERVAL)):
-            yield Running(channel, delivery, scheduler)
+    """The bot as `run_bot` runs it: polling, the inbox and the Telegram deliverer, woken by
+    the conversations and by the scheduler (whose timers the tests run themselves)."""
+    async with serve_telegram(
+        app, base_url=f"{tg.url}/bot", poll_timeout=1, run_scheduler=False
+    ) as started:
+        yield started
 
 
 @pytest.fixture
@@ -303,9 +294,13 @@ async def outbox_rows(app: App) -> list[tuple[int, str, str]]:
     """Every message ever queued for someone else: (person id, text, buttons as JSON)."""
     async with app.database.engine.connect() as connection:
         rows = await connection.execute(
-            select(OutboxRow.person_id, OutboxRow.text, OutboxRow.options).order_by(OutboxRow.id)
+            select(OutboxRow.person_id, OutboxRow.text, OutboxRow.options)
+            .where(OutboxRow.is_reply.is_(False))
+            .order_by(OutboxRow.id)
         )
-        return [(p, text, json.dumps(options, ensure_ascii=False)) for p, text, options in rows]
+        return [
+            (p or 0, text, json.dumps(options, ensure_ascii=False)) for p, text, options in rows
+        ]
 
 
 def assert_reached_only(
@@ -779,7 +774,7 @@ async def test_an_unanswered_request_is_reminded_once_then_expires(
 async def test_forged_and_replayed_buttons_change_nothing_and_leak_nothing(
     app: App, tg: FakeTelegram, bot: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="handlers.conversation")
+    caplog.set_level(logging.INFO, logger="bot.inbox")
     world = await community(app, tg)
     henk, anna = world.henk, world.anna
     intro = await introduction_of(app, anna, initiative_id=world.soup.id)
@@ -809,7 +804,7 @@ async def test_forged_and_replayed_buttons_change_nothing_and_leak_nothing(
     assert route.text == t(app, "intro.route_question")
 
     def duplicates() -> int:
-        return sum("was handled before" in r.getMessage() for r in caplog.records)
+        return sum("arrived before" in r.getMessage() for r in caplog.records)
 
     await henk.user.resend_last_update()
     await tg.wait_for(lambda: duplicates() == 1, timeout=TIMEOUT, what="the replayed accept")

@@ -63,7 +63,7 @@ async def test_no_token_and_no_refused_words_in_the_logs_at_debug(
     await seed_places(app)
     async with run_polling(app, tg):
         kees = Chat(tg, tg.user(4301, first_name="Kees"))
-        welcome = await kees.say(STRANGERS_WORDS, 2)
+        welcome = await kees.say(STRANGERS_WORDS, 1)  # hello and the consent, as one message
         assert welcome[-1].has_inline_keyboard  # the consent question
         [declined] = await kees.tap("Nee, liever niet", 1)
         assert declined.text == app.texts("nl", "consent.declined").strip()

@@ -109,7 +109,7 @@ async def outcome(app: App, scene: Scene) -> tuple[IntroductionRow | None, list[
     return row, queued
 
 
-def phone_recipients(queued: list[OutboxRow]) -> list[int]:
+def phone_recipients(queued: list[OutboxRow]) -> list[int | None]:
     return [message.person_id for message in queued if PHONE in message.text]
 
 

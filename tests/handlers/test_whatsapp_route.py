@@ -28,7 +28,7 @@ async def _someone(app: App, channel: str, external_id: str, name: str, **profil
     return person.id
 
 
-async def _queued(app: App) -> list[tuple[int, str]]:
+async def _queued(app: App) -> list[tuple[int | None, str]]:
     async with app.database.engine.connect() as connection:
         rows = await connection.execute(select(OutboxRow.person_id, OutboxRow.text))
         return [(person_id, text) for person_id, text in rows]

@@ -176,7 +176,7 @@ async def test_cancelling_an_introductions_jobs(database: Database) -> None:
         assert await store.next_due_job(NOW + timedelta(days=30)) is not None
 
 
-async def test_a_failing_job_is_counted_and_given_up(database: Database) -> None:
+async def test_a_failing_job_is_counted_tried_later_and_kept(database: Database) -> None:
     async with database.unit_of_work() as store:
         job_id = await store.schedule_job("remind", NOW, payload={"round": 1})
     for attempt in (1, 2):
@@ -188,14 +188,32 @@ async def test_a_failing_job_is_counted_and_given_up(database: Database) -> None
     async with database.unit_of_work() as store:
         (job,) = await store.list_pending_jobs()
         assert job.payload == {"round": 1, FAILED_ATTEMPTS: 2, "last_error": "KeyError"}
+        assert job.due_at == NOW + timedelta(minutes=2)  # 1, then 2 minutes later
+        assert await store.list_failing_jobs() == []
         assert await store.record_job_failure(job_id, NOW, give_up_after=3) == 3
     async with database.unit_of_work() as store:
-        assert await store.list_pending_jobs() == []
-        assert await store.next_due_job(NOW + timedelta(days=1)) is None
+        (job,) = await store.list_pending_jobs()  # kept, and tried again later
+        assert job.due_at == NOW + timedelta(minutes=4)
+        assert await store.next_due_job(NOW + timedelta(minutes=3)) is None
+        assert await store.next_due_job(NOW + timedelta(minutes=4)) is not None
+        assert [failing.id for failing in await store.list_failing_jobs()] == [job_id]
+        await store.finish_job(job_id, NOW)
         assert await store.record_job_failure(job_id, NOW, give_up_after=3) == 0
     async with database.engine.connect() as connection:
         payload = await connection.scalar(select(JobRow.payload).where(JobRow.id == job_id))
     assert payload == {"round": 1, FAILED_ATTEMPTS: 3, "last_error": "KeyError", GAVE_UP: True}
+
+
+async def test_a_singleton_is_planned_once_until_it_is_done(database: Database) -> None:
+    async with database.unit_of_work() as store:
+        assert await store.schedule_singleton("housekeeping", NOW) is True
+        assert await store.schedule_singleton("housekeeping", NOW) is False
+    async with database.unit_of_work() as store:
+        (job,) = await store.list_pending_jobs()
+        await store.finish_job(job.id, NOW)
+        assert await store.schedule_singleton("housekeeping", NOW + timedelta(days=1)) is True
+    async with database.unit_of_work() as store:
+        assert [j.due_at for j in await store.list_pending_jobs()] == [NOW + timedelta(days=1)]
 
 
 async def test_two_transactions_never_take_the_same_job(database: Database) -> None:

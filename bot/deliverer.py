@@ -1,0 +1,288 @@
+"""One way out: sends the outbox of one platform channel, in order per chat, within limits.
+
+Each round claims the oldest unsent message of chats that have nothing in flight (a lease in
+the database, so across workers one chat never has two messages in flight) and sends each
+claimed message in a task of its own. A message's parts go one by one; after each part the
+platform accepted, that is committed at once (`record_part_sent`), so a part is never sent
+again and the message counts as sent right after its last part was accepted.
+
+Failures: 429 waits `retry_after` (for the whole channel: Telegram's flood control is per
+bot); 5xx, timeouts and lost connections are tried again with exponential backoff and jitter
+for `retry_for` (an hour by default), then the message is given up; 403 (blocked) marks that
+account unreachable; any other refusal gives the message up. A message given up is kept,
+with its error, for the moderators' view (`list_failed_outbox`), and the chat's next message
+goes on.
+
+The one window for a duplicate: the platform accepted a part, and the process died (or the
+database was lost) before `record_part_sent` committed; or the platform accepted a part but
+its answer never reached us (a timeout after acceptance). Then that part is sent again once
+the lease ends. The platform offers no idempotency key that would close it.
+
+Pacing uses aiolimiter: at most `rate` sends a second overall, and one a second per chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import timedelta
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+
+from bot.metrics import Metrics
+from bot.scheduler import Clock, UnitOfWork
+from storage.outbox import LEASE
+from storage.records import Outgoing
+from storage.verbs import utcnow
+
+log = logging.getLogger(__name__)
+
+
+RETRY_FOR = timedelta(hours=1)
+FIRST_BACKOFF = 1.0  # seconds; doubled per attempt, with jitter
+MAX_BACKOFF = 300.0
+
+
+class DeliveryError(Exception):
+    """A part was not sent. `result` names it for the metrics."""
+
+    result = "5xx"
+
+
+class Transient(DeliveryError):
+    """5xx, a timeout, a lost connection: try again later."""
+
+
+class TimedOut(Transient):
+    result = "timeout"
+
+
+class RateLimited(DeliveryError):
+    result = "429"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after}")
+        self.retry_after = retry_after
+
+
+class Blocked(DeliveryError):
+    """The person blocked the bot on this account."""
+
+    result = "403"
+
+
+class Rejected(DeliveryError):
+    """The platform refuses this message for good (a bad request)."""
+
+    result = "rejected"
+
+
+class Transport(Protocol):
+    """A platform's way of sending: how many parts a message has, and sending one."""
+
+    channel: str
+
+    def parts(self, message: Outgoing) -> int: ...
+
+    async def send_part(self, message: Outgoing, index: int) -> None: ...
+
+
+def backoff(attempts: int, *, first: float = FIRST_BACKOFF, cap: float = MAX_BACKOFF) -> float:
+    """Seconds before the next try after `attempts` failures: doubling, capped, jittered."""
+    delay: float = min(cap, first * 2.0 ** max(0, attempts))
+    return delay * random.uniform(0.5, 1.5)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        unit_of_work: UnitOfWork,
+        transport: Transport,
+        *,
+        metrics: Metrics,
+        clock: Clock = utcnow,
+        rate: float = 30.0,
+        per_chat_rate: float = 1.0,
+        in_flight: int = 64,
+        retry_for: timedelta = RETRY_FOR,
+    ) -> None:
+        self.channel = transport.channel
+        self._unit_of_work = unit_of_work
+        self._transport = transport
+        self._metrics = metrics
+        self._clock = clock
+        self._retry_for = retry_for
+        self._capacity = in_flight
+        # Smooth pacing: one send per 1/rate seconds (no burst above the platform's limit).
+        self._limiter = AsyncLimiter(1, 1 / rate) if rate > 0 else None
+        self._per_chat_period = 1 / per_chat_rate if per_chat_rate > 0 else 0.0
+        self._chats: dict[str, AsyncLimiter] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._paused_until = 0.0  # loop time; set by a 429
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def deliver_pending(self) -> int:
+        """Claim what may go now and send it; waits for those sends. Returns how many
+        messages were claimed (tests and the terminal-like callers)."""
+        claimed = await self._claim(self._capacity)
+        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        return len(claimed)
+
+    async def run_forever(self, interval: float = 1.0) -> None:
+        """Deliver whenever woken (a reply was queued, a send finished), and every
+        `interval` seconds anyway, until cancelled."""
+        log.info("delivery on %s started", self.channel)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self._start_round()
+                except Exception:
+                    log.exception("delivery on %s could not claim messages", self.channel)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(interval):
+                        await self._wake.wait()
+        finally:
+            if self._tasks:  # let sends under way finish briefly, so no part goes twice
+                await asyncio.wait(self._tasks, timeout=5)
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            log.info("delivery on %s stopped", self.channel)
+
+    async def _start_round(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._paused_until:
+            return
+        free = self._capacity - len(self._tasks)
+        if free <= 0:
+            return
+        for message in await self._claim(free):
+            task = asyncio.create_task(self._deliver(message))
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a delivery task failed", exc_info=task.exception())
+        self._wake.set()
+
+    async def _claim(self, limit: int) -> list[Outgoing]:
+        async with self._unit_of_work() as store:
+            return await store.claim_deliveries(
+                self.channel, now=self._clock(), limit=limit, lease=LEASE
+            )
+
+    async def _deliver(self, first: Outgoing) -> None:
+        """Send a chat's message, then its next ones while they are ready: the commit that
+        records a message as sent also claims the chat's next one."""
+        message: Outgoing | None = first
+        while message is not None:
+            message = await self._deliver_one(message)
+
+    async def _deliver_one(self, message: Outgoing) -> Outgoing | None:
+        total = self._transport.parts(message)
+        for index in range(message.parts_sent, total):
+            paused = self._paused_until - asyncio.get_running_loop().time()
+            if paused > 5:  # a long 429 pause: let go of the message instead of the lease
+                await self._hand_back(message, paused)
+                return None
+            try:
+                await self._pace(message.external_id)
+                await self._transport.send_part(message, index)
+            except DeliveryError as error:
+                self._metrics.sends.labels(self.channel, error.result).inc()
+                await self._failed(message, error)
+                return None
+            except Exception as error:  # unexpected: treat as passing trouble
+                log.exception("sending message %d on %s failed", message.id, self.channel)
+                self._metrics.sends.labels(self.channel, "5xx").inc()
+                await self._failed(message, Transient(repr(error)))
+                return None
+            self._metrics.sends.labels(self.channel, "ok").inc()
+            last = index + 1 == total
+            following = await self._record(message, index + 1, done=last)
+            if last:
+                return following
+        return None
+
+    async def _pace(self, chat: str) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._paused_until - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)  # the platform told us how long (429)
+        if self._per_chat_period:
+            if len(self._chats) > 10_000:
+                self._chats = {k: v for k, v in self._chats.items() if not v.has_capacity()}
+            limiter = self._chats.get(chat)
+            if limiter is None:
+                limiter = self._chats[chat] = AsyncLimiter(1, self._per_chat_period)
+            await limiter.acquire()
+        if self._limiter is not None:
+            await self._limiter.acquire()
+
+    async def _record(self, message: Outgoing, parts: int, *, done: bool) -> Outgoing | None:
+        """Commit an accepted part at once (keep trying if the database is briefly gone);
+        with the last part, claim the chat's next message in the same transaction."""
+        for attempt in range(8):
+            try:
+                async with self._unit_of_work() as store:
+                    await store.record_part_sent(message.id, parts, done=done)
+                    if not done:
+                        return None
+                    following = await store.claim_deliveries(
+                        self.channel,
+                        now=self._clock(),
+                        limit=1,
+                        lease=LEASE,
+                        external_id=message.external_id,
+                    )
+                return following[0] if following else None
+            except Exception:
+                log.warning("could not record message %d as sent; trying again", message.id)
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+        log.error("message %d was sent but could not be recorded", message.id)
+        return None
+
+    async def _hand_back(self, message: Outgoing, seconds: float) -> None:
+        async with self._unit_of_work() as store:
+            at = self._clock() + timedelta(seconds=seconds)
+            await store.retry_delivery(message.id, at=at, error="paused", count_attempt=False)
+
+    async def _failed(self, message: Outgoing, error: DeliveryError) -> None:
+        now = self._clock()
+        reason = str(error) or type(error).__name__
+        async with self._unit_of_work() as store:
+            if isinstance(error, RateLimited):
+                loop = asyncio.get_running_loop()
+                self._paused_until = max(self._paused_until, loop.time() + error.retry_after)
+                at = now + timedelta(seconds=error.retry_after)
+                await store.retry_delivery(message.id, at=at, error=reason, count_attempt=False)
+                log.warning("%s asks to wait %s s", self.channel, error.retry_after)
+            elif isinstance(error, Blocked):
+                await store.mark_account_unreachable(self.channel, message.external_id)
+                await store.fail_delivery(message.id, now=now, error="blocked")
+                log.info("a person blocked the bot on %s; marked unreachable", self.channel)
+            elif isinstance(error, Rejected):
+                await store.fail_delivery(message.id, now=now, error=reason)
+                log.error("message %d refused on %s: %s", message.id, self.channel, reason)
+            elif message.created_at is not None and now - message.created_at > self._retry_for:
+                await store.fail_delivery(message.id, now=now, error=reason)
+                log.error("message %d on %s given up: %s", message.id, self.channel, reason)
+            else:
+                at = now + timedelta(seconds=backoff(message.attempts))
+                await store.retry_delivery(message.id, at=at, error=reason)
+                log.warning(
+                    "message %d on %s not sent (%s); trying again at %s",
+                    message.id,
+                    self.channel,
+                    reason,
+                    at.isoformat(timespec="seconds"),
+                )

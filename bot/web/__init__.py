@@ -1,0 +1,21 @@
+"""The one web server: Telegram's webhook, /healthz and /metrics, each a route group of its
+own, built by the composition root (`bot.runner`) from the app it serves."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.app import App
+from bot.channels.telegram import TelegramChannel
+from bot.web.health import add_health_routes
+from bot.web.telegram import WEBHOOK_PATH, add_telegram_webhook
+
+__all__ = ["WEBHOOK_PATH", "build_web_app"]
+
+
+def build_web_app(app: App, *, telegram: TelegramChannel | None = None) -> web.Application:
+    web_app = web.Application()
+    add_health_routes(web_app, app)
+    if telegram is not None:
+        add_telegram_webhook(web_app, telegram, secret=app.settings.telegram_webhook_secret)
+    return web_app

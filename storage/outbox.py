@@ -1,0 +1,248 @@
+"""One way out: every message the bot sends, as the deliverer sees it.
+
+Replies to the sender are queued with `queue_reply` (messages for other people with
+`JobVerbs.queue_message`), in the transaction of the change that caused them. A deliverer
+takes the oldest unsent message of each chat that has none in flight (`claim_deliveries`:
+a lease in `claimed_until`, skipping rows other transactions are claiming on PostgreSQL), so
+one chat has at most one message in flight across all workers and its messages keep their
+order. After each part the platform accepted, `record_part_sent` is committed at once; the
+last part marks the message sent. A failure is handed back with a time for the next try
+(`retry_delivery`), or the message is given up (`fail_delivery`): kept, with its error, for
+the moderators' view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from storage.models import IdentityRow, MentionRow, OutboxRow, PersonRow
+from storage.records import Outgoing
+from storage.verbs import Verbs, as_utc, aware, utcnow
+
+LEASE = timedelta(seconds=30)
+
+
+def _outgoing(row: OutboxRow) -> Outgoing:
+    return Outgoing(
+        id=row.id,
+        channel=row.channel or "",
+        external_id=row.external_id or "",
+        text=row.text,
+        options=tuple((str(key), str(label)) for key, label in row.options or ()),
+        extra=dict(row.extra or {}),
+        parts_sent=row.parts_sent,
+        attempts=row.attempts,
+        created_at=aware(row.created_at),
+    )
+
+
+def _unsent() -> Any:
+    return (OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
+
+
+class OutboxVerbs(Verbs):
+    async def queue_reply(
+        self,
+        channel: str,
+        external_id: str,
+        text: str,
+        options: Sequence[tuple[str, str]] = (),
+        *,
+        person_id: int | None = None,
+        extra: dict[str, Any] | None = None,
+        introduction_id: int | None = None,
+        about: Collection[int] = (),
+    ) -> int:
+        """A message to a chat (a reply to the sender), sent after this transaction commits.
+
+        `person_id` is the person behind the chat when there is one; `introduction_id` and
+        `about` are kept as for `queue_message`, so erasure cancels the message by reference.
+        """
+        row = OutboxRow(
+            person_id=person_id,
+            channel=channel,
+            external_id=external_id,
+            text=text,
+            options=[[key, label] for key, label in options],
+            extra=dict(extra or {}),
+            is_reply=True,
+            created_at=utcnow(),
+            attempts=0,
+            parts_sent=0,
+            introduction_id=introduction_id,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        for named in sorted(set(about) - {person_id}):
+            self._session.add(MentionRow(person_id=named, outbox_id=row.id))
+        return row.id
+
+    async def claim_deliveries(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        external_id: str | None = None,
+    ) -> list[Outgoing]:
+        """The oldest unsent message of up to `limit` chats with nothing in flight, held for
+        `lease` (a deliverer that dies lets go when the lease ends). `now` decides which
+        retries are due; the lease runs on the real clock, as it is about processes.
+        `external_id`: only that chat."""
+        moment = as_utc(now)
+        real = utcnow()
+        earlier = aliased(OutboxRow)
+        blocked = aliased(IdentityRow)
+        statement = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.channel == channel,
+                *_unsent(),
+                or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= moment),
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= real),
+                ~exists().where(
+                    earlier.channel == OutboxRow.channel,
+                    earlier.external_id == OutboxRow.external_id,
+                    earlier.sent_at.is_(None),
+                    earlier.failed_at.is_(None),
+                    earlier.id < OutboxRow.id,
+                ),
+                ~exists().where(
+                    blocked.channel == OutboxRow.channel,
+                    blocked.external_id == OutboxRow.external_id,
+                    blocked.reachable.is_(False),
+                ),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        if external_id is not None:
+            statement = statement.where(OutboxRow.external_id == external_id)
+        if self._postgres:
+            statement = statement.with_for_update(skip_locked=True)
+        rows = list(await self._session.scalars(statement))
+        if rows:
+            await self._session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([row.id for row in rows]))
+                .values(claimed_until=real + lease)
+            )
+        return [_outgoing(row) for row in rows]
+
+    async def record_part_sent(
+        self, message_id: int, parts_sent: int, *, done: bool, lease: timedelta = LEASE
+    ) -> None:
+        """The platform accepted part `parts_sent` (counting from 1); `done` when it was the
+        last, which marks the message sent and lets the chat's next message go."""
+        values: dict[str, Any] = {"parts_sent": parts_sent}
+        if done:
+            values.update(sent_at=utcnow(), claimed_until=None)
+        else:  # the next part may take as long again: renew the lease
+            values.update(claimed_until=utcnow() + lease)
+        await self._session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
+        )
+
+    async def retry_delivery(
+        self, message_id: int, *, at: datetime, error: str, count_attempt: bool = True
+    ) -> None:
+        """Not sent now: offer it again from `at`."""
+        values: dict[str, Any] = {
+            "next_attempt_at": as_utc(at),
+            "claimed_until": None,
+            "last_error": error[:80],
+        }
+        if count_attempt:
+            values["attempts"] = OutboxRow.attempts + 1
+        await self._session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
+        )
+
+    async def fail_delivery(self, message_id: int, *, now: datetime, error: str) -> None:
+        """Give a message up: it stays, visible as failed, and the chat's next one may go."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(failed_at=as_utc(now), claimed_until=None, last_error=error[:80])
+        )
+
+    async def mark_account_unreachable(self, channel: str, external_id: str) -> None:
+        """The platform refuses messages to this account (blocked): only this channel stops;
+        the person counts as unreachable once none of their accounts can be reached. What
+        was waiting for this chat is given up (kept, as failed): when they come back, old
+        questions would only confuse."""
+        await self._session.execute(
+            update(IdentityRow)
+            .where(IdentityRow.channel == channel, IdentityRow.external_id == external_id)
+            .values(reachable=False)
+        )
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.channel == channel, OutboxRow.external_id == external_id, *_unsent())
+            .values(failed_at=utcnow(), claimed_until=None, last_error="blocked")
+        )
+        person_id = await self._session.scalar(
+            select(IdentityRow.person_id).where(
+                IdentityRow.channel == channel, IdentityRow.external_id == external_id
+            )
+        )
+        if person_id is None:
+            return
+        still = await self._session.scalar(
+            select(IdentityRow.id)
+            .where(IdentityRow.person_id == person_id, IdentityRow.reachable.is_(True))
+            .limit(1)
+        )
+        if still is None:
+            await self._session.execute(
+                update(PersonRow).where(PersonRow.id == person_id).values(reachable=False)
+            )
+
+    async def mark_account_reachable(self, channel: str, external_id: str) -> None:
+        """They wrote to us on this account, so it can be reached again."""
+        await self._session.execute(
+            update(IdentityRow)
+            .where(
+                IdentityRow.channel == channel,
+                IdentityRow.external_id == external_id,
+                IdentityRow.reachable.is_(False),
+            )
+            .values(reachable=True)
+        )
+
+    async def outbox_lag(self, now: datetime) -> tuple[int, float]:
+        """Messages waiting to be sent, and how long the oldest has waited (seconds)."""
+        count, oldest = (
+            await self._session.execute(
+                select(func.count(OutboxRow.id), func.min(OutboxRow.created_at)).where(
+                    *_unsent()
+                )
+            )
+        ).one()
+        waited = (as_utc(now) - aware(oldest)).total_seconds() if oldest is not None else 0.0
+        return int(count or 0), max(0.0, waited)
+
+    async def forget_failed_outbox_before(self, moment: datetime) -> int:
+        """Delete messages given up on before `moment` (kept that long for moderators)."""
+        result = await self._session.execute(
+            delete(OutboxRow).where(
+                OutboxRow.failed_at.is_not(None), OutboxRow.failed_at < as_utc(moment)
+            )
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def list_failed_outbox(self, *, limit: int = 100) -> list[tuple[Outgoing, str]]:
+        """Messages given up on, newest first, with their last error."""
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.failed_at.is_not(None))
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        return [(_outgoing(row), row.last_error or "") for row in rows]
