@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from handlers.answers.words import clauses, has_phrase
+from handlers.answers.words import clauses, has_phrase, words
 
 ONE, GROUP, BOTH = "one", "group", "both"
 
@@ -11,11 +11,13 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ("met 1 persoon", ONE), ("met een persoon", ONE), ("1 persoon", ONE),
     ("een persoon", ONE), ("een op een", ONE), ("1 op 1", ONE), ("een iemand", ONE),
     ("1 iemand", ONE), ("met zn tweeen", ONE), ("met z n tweeen", ONE), ("tweeen", ONE),
-    ("samen met iemand", ONE), ("met iemand", ONE), ("one to one", ONE), ("one on one", ONE),
+    ("samen met iemand", ONE), ("een ander", ONE), ("met iemand", ONE), ("one to one", ONE),
+    ("one on one", ONE),
     ("one person", ONE), ("just one", ONE), ("someone", ONE), ("maatje", ONE),
     ("groep", GROUP), ("groepje", GROUP), ("groepen", GROUP), ("groepjes", GROUP),
     ("club", GROUP), ("clubje", GROUP), ("meer mensen", GROUP), ("paar mensen", GROUP),
-    ("met anderen", GROUP), ("met zn allen", GROUP), ("met z n allen", GROUP),
+    ("met anderen", GROUP), ("paar anderen", GROUP), ("met zn allen", GROUP), ("met z n allen",
+    GROUP),
     ("vereniging", GROUP), ("group", GROUP), ("groups", GROUP), ("other people", GROUP),
     ("allebei", BOTH), ("beide", BOTH), ("beiden", BOTH), ("maakt niet uit", BOTH),
     ("maakt me niet uit", BOTH), ("maakt mij niet uit", BOTH), ("maakt mij niks uit", BOTH),
@@ -41,6 +43,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
 
 def read_group(text: str) -> str | None:
     """ "one", "group" or "both"; None when the text says neither."""
+    said_words = words(text)
     liked: set[str] = set()
     disliked: set[str] = set()
     for clause in clauses(text):
@@ -56,6 +59,8 @@ def read_group(text: str) -> str | None:
             disliked.update(found)
         else:
             liked.update(found)
+    if not liked and ({"maakt", "uit"} <= set(said_words) or "whatever" in said_words):
+        return BOTH
     if BOTH in liked or {ONE, GROUP} <= liked:
         return BOTH
     if liked - disliked:

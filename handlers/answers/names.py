@@ -11,7 +11,7 @@ _LEADS = (
     "mijn voornaam is", "mijn naam is", "ze noemen mij", "ze noemen me", "iedereen zegt",
     "noem me maar", "noem mij maar", "zeg maar gewoon", "zeg maar", "noem me", "noem mij",
     "ik heet eigenlijk", "ik heet", "ik ben het", "ikke ben", "ik ben", "dit is", "hier is",
-    "my name is", "call me", "i am", "i'm", "im", "its", "it's",
+    "de naam is", "met", "my name is", "call me", "i am", "i'm", "im", "its", "it's",
 )  # fmt: skip
 _GREETINGS = (
     "hallo", "hoi", "hai", "hey", "hi", "hello", "goedemorgen", "goedemiddag", "goedenavond",

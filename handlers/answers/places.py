@@ -133,5 +133,16 @@ def read_place(text: str, gazetteer: Gazetteer) -> str | None:
     code = read_postcode(text)
     if code is not None:
         return code
-    place = gazetteer.find(read_place_name(text))
+    place = gazetteer.find(read_place_name(text)) or _named_inside(text, gazetteer)
     return place.name if place else None
+
+
+def _named_inside(text: str, gazetteer: Gazetteer) -> Place | None:
+    """A place named anywhere in a sentence: "in het centrum van Almelo" (no typos here)."""
+    said = words(text)
+    for size in (3, 2, 1):
+        for start in range(len(said) - size + 1):
+            key = _key(" ".join(said[start : start + size]))
+            if len(key) >= 3 and key in gazetteer.by_name:
+                return gazetteer.by_name[key]
+    return None

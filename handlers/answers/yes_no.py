@@ -6,7 +6,8 @@ from handlers.answers.words import NEGATIONS, has_phrase, words
 
 _YES_WORDS = frozenset(
     {"ja", "jawel", "jazeker", "jaja", "jaa", "jaaa", "jah", "jep", "jup", "ok", "oke", "okay",
-     "okee", "oki", "prima", "goed", "akkoord", "klopt", "natuurlijk", "zeker", "graag",
+     "okee", "oki", "okido", "okidoki", "prima", "goed", "akkoord", "klopt", "natuurlijk",
+     "zeker", "graag",
      "perfect", "top", "prachtig", "uitstekend", "yes", "yep", "yeah", "sure", "correct",
      "fine", "great", "y", "j", "right", "absoluut", "precies", "juist", "helemaal"}
 )  # fmt: skip

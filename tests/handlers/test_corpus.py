@@ -25,6 +25,7 @@ from handlers.i18n import Texts
 from handlers.taxonomy import Taxonomy
 from tests.handlers.corpus import Case
 from tests.handlers.corpus.choices import DISTANCE, FREE, GROUP, SUMMARY, TIMES
+from tests.handlers.corpus.held_out import HELD_OUT
 from tests.handlers.corpus.profile import CONSENT, GIFTS, NAME, PLACE, WISHES
 
 CORPUS: tuple[Case, ...] = (
@@ -95,6 +96,8 @@ def test_at_least_95_percent_of_the_corpus_is_understood(
         assert share >= 0.85, question
     overall = 1 - len(missed) / len(CORPUS)
     lines.append(f"{'overall':>9}: {overall:6.1%} of {len(CORPUS)}")
+    held_out = 1 - sum(not understood(case) for case in HELD_OUT) / len(HELD_OUT)
+    lines.append(f"{'held out':>9}: {held_out:6.1%} of {len(HELD_OUT)} (not used for tuning)")
     with capsys.disabled():
         print("\nShare of the corpus understood:\n" + "\n".join(lines))
         for case in missed:
