@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from handlers import ideas, intake, introductions, menu, organiser, privacy, relay
+from handlers import ideas, intake, introductions, menu, organiser, privacy, relay, typed
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FIRST_STEP, FLOW_OF, INTAKE_FLOW, STEPS, Kind
 from handlers.i18n import LANGUAGES
@@ -140,7 +140,7 @@ INTAKE_STAGE = Stage(
     ask=lambda turn: intake.ask(turn),
     options=_intake_options,
     choice=intake.answer_choice,
-    text=intake.answer_text,
+    text=typed.answer_text,
 )
 STAGES: dict[str, Stage] = {name: INTAKE_STAGE for name in STEPS}
 STAGES[privacy.FORGET_STEP] = Stage(_ask_forget, _forget_options, _forget_choice, _forget_text)

@@ -44,6 +44,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("ik weet het niet", None),
     ("0612345678", None),
     ("http://spam.example", None),
+    ("ik wil graag eerst weten wat dit is", None),
 )
 
 
@@ -68,6 +69,8 @@ def read_name(text: str) -> str | None:
     words = cleaned.strip(" .,!?:;\"'").split()
     while words and words[0].lower().strip(",.!") in _GREETINGS:
         words = words[1:]
+    if len(words) > 4 and _after_last_lead(" " + " ".join(words)) == " " + " ".join(words):
+        return None  # a sentence without "ik heet" or the like: not a name
     rest = _after_last_lead(" " + " ".join(words)).strip()
     rest = re.split(r"[,;!?(]|\s+maar\s|\s+en\s", rest)[0].strip(" .'\"")
     rest = _TAILS.sub("", rest).strip()

@@ -70,6 +70,16 @@ class Gazetteer:
             places.append(Place(code, name, municipality, float(latitude), float(longitude)))
         return cls(places)
 
+    def nearest(self, latitude: float, longitude: float) -> Place | None:
+        """The postcode whose centroid is nearest, within about 10 km; None elsewhere."""
+        scale = math.cos(math.radians(latitude))
+
+        def degrees(place: Place) -> float:
+            return math.hypot(place.latitude - latitude, (place.longitude - longitude) * scale)
+
+        best = min(self.by_code.values(), key=degrees, default=None)
+        return best if best is not None and degrees(best) < 0.09 else None
+
     def find(self, name: str) -> Place | None:
         """The place called `name`, typos allowed; None when no name is close enough."""
         key = _key(_ALIASES.get(" ".join(words(name)), name))

@@ -22,7 +22,7 @@ _NO_PHRASES = (
     "niet meedoen", "geen zin", "not really", "no thanks", "not right", "dont want",
     "klopt niet helemaal", "niet goed", "is fout",
 )  # fmt: skip
-_EMOJI_YES = frozenset({"👍", "👌", "✅", "🙂", "😊"})
+_EMOJI_YES = frozenset({"👍", "👌", "✅"})
 _EMOJI_NO = frozenset({"👎", "❌", "🙅"})
 
 EXAMPLES: tuple[tuple[str, bool | None], ...] = (
@@ -44,6 +44,7 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("niet helemaal", False),
     ("👎", False),
     ("goeiemiddag", None),
+    ("ja maar eerst koffie", None),
     ("wat is dit?", None),
     ("Anna", None),
 )
@@ -65,8 +66,8 @@ def read_yes_no(text: str) -> bool | None:
         return False
     if any(has_phrase(said, phrase) for phrase in _YES_PHRASES):
         return True
-    if NEGATIONS & set(said):
-        return None
+    if NEGATIONS & set(said) or "maar" in said or "but" in said:
+        return None  # "ja maar eerst koffie": not a plain yes
     if said[0] in _YES_WORDS or (len(said) <= 3 and any(word in _YES_WORDS for word in said)):
         return True
     return None

@@ -449,9 +449,10 @@ async def test_changing_one_item_returns_to_the_summary(app: App) -> None:
     assert not state.context
     assert person.times == ("morning", "evening")
     assert person == Person(**{**vars(before), "times": ("morning", "evening")})
-    shown = nl("summary.times", value=f"{nl('choice.times.morning')}, {nl('choice.times.evening')}")
+    times = f"{nl('said.times.morning')}{nl('ideas.and')}{nl('said.times.evening')}"
+    shown = nl("summary.times", value=times)
     assert shown in replies[-1].text
-    assert nl("summary.distance", value=nl("choice.distance.400")) in replies[-1].text
+    assert nl("summary.distance", value=nl("said.distance.400")) in replies[-1].text
 
 
 async def test_changing_an_item_in_words_returns_to_the_summary(app: App) -> None:
@@ -464,7 +465,7 @@ async def test_changing_an_item_in_words_returns_to_the_summary(app: App) -> Non
     person, state = await snapshot(app.database, anna)
     assert state.step == "summary"
     assert person == Person(**{**vars(before), "max_distance_m": 2000})
-    assert nl("summary.distance", value=nl("choice.distance.2000")) in replies[-1].text
+    assert nl("summary.distance", value=nl("said.distance.2000")) in replies[-1].text
     assert nl("summary.name", value="Anna") in replies[-1].text
 
 

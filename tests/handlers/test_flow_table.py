@@ -205,13 +205,37 @@ def _describe(given: Input) -> str:
 SKIPPED = nl("ack.skipped")
 STRIJEN = {"postcode": "3291", "area_name": "Strijen", "latitude": 51.7445, "longitude": 4.5511}
 NOTED = nl("ack.noted")
+
+
+def noted(said: str) -> str:
+    """ "Genoteerd: in je buurt (800 m).": the answer said back in words."""
+    return nl("ack.noted_items", items=nl(f"said.{said}"))
+
+
+def typed(step: str) -> dict[str, Any]:
+    """The context after an answer in words: the next question offers "Dat klopt niet"."""
+    return {"typed": step}
 BACK_TO_SUMMARY = {"return_to": "summary"}
 
 VALID = [
     # name
     Row("name", Tap("name:platform"), "place", nl("ack.name", name="Anna"), {"first_name": "Anna"}),
-    Row("name", Text("ik heet jan"), "place", nl("ack.name", name="Jan"), {"first_name": "Jan"}),
-    Row("name", Text("Marie-José"), "place", "Marie-José", {"first_name": "Marie-José"}),
+    Row(
+        "name",
+        Text("ik heet jan"),
+        "place",
+        nl("ack.name", name="Jan"),
+        {"first_name": "Jan"},
+        context_after=typed("name"),
+    ),
+    Row(
+        "name",
+        Text("Marie-José"),
+        "place",
+        "Marie-José",
+        {"first_name": "Marie-José"},
+        context_after=typed("name"),
+    ),
     Row("name", Text("1"), "place", nl("ack.name", name="Anna"), {"first_name": "Anna"}),
     Row("name", Tap("skip"), "place", SKIPPED),
     Row("name", Text("overslaan"), "place", SKIPPED),
@@ -262,16 +286,18 @@ VALID = [
         "gifts",
         Text("koken"),
         "wishes",
-        nl("ack.noted_items", items=tag_label("gift", "cooking")),
+        nl("ack.noted_items", items="koken"),
         {"gifts": ("cooking",)},
+        context_after=typed("gifts"),
     ),
     Row(
         "gifts",
         Text("tuinieren"),
         "wishes",
-        nl("ack.noted_items", items=tag_label("gift", "gardening")),
+        nl("ack.noted_items", items="tuinieren"),
         {"gifts": ("diy", "gardening")},
         profile={"gifts": ("diy",)},
+        context_after=typed("gifts"),
     ),
     Row("gifts", Tap("done"), "wishes", NOTED, profile={"gifts": ("cooking",)}),
     Row("gifts", Text("klaar"), "wishes", NOTED, profile={"gifts": ("cooking",)}),
@@ -284,8 +310,9 @@ VALID = [
         "wishes",
         Text("wandelen"),
         "times",
-        nl("ack.noted_items", items=tag_label("wish", "walking")),
+        nl("ack.noted_items", items="wandelen"),
         {"wishes": ("walking",)},
+        context_after=typed("wishes"),
     ),
     Row("wishes", Tap("done"), "times", NOTED, profile={"wishes": ("walking",)}),
     Row("wishes", Tap("skip"), "times", SKIPPED),
@@ -318,15 +345,17 @@ VALID = [
         "times",
         Text("'s avonds"),
         "distance",
-        nl("ack.noted_items", items=nl("choice.times.evening")),
+        nl("ack.noted_items", items=nl("said.times.evening")),
         {"times": ("evening",)},
+        context_after=typed("times"),
     ),
     Row(
         "times",
         Text("maakt niet uit"),
         "distance",
-        nl("ack.noted_items", items=nl("choice.times.any")),
+        nl("ack.noted_items", items=nl("said.times.any")),
         {"times": ("any",)},
+        context_after=typed("times"),
     ),
     Row(
         "times",
@@ -339,24 +368,54 @@ VALID = [
     Row("times", Tap("skip"), "distance", SKIPPED),
     Row("times", Text("terug"), "wishes", nl("ask.wishes")),
     # distance
-    Row("distance", Tap("pick:800"), "group", NOTED, {"max_distance_m": 800}),
-    Row("distance", Text("1,5 km"), "group", NOTED, {"max_distance_m": 1500}),
-    Row("distance", Text("om de hoek"), "group", NOTED, {"max_distance_m": 400}),
-    Row("distance", Text("2"), "group", NOTED, {"max_distance_m": 800}),
+    Row("distance", Tap("pick:800"), "group", noted("distance.800"), {"max_distance_m": 800}),
+    Row(
+        "distance",
+        Text("1,5 km"),
+        "group",
+        nl("ack.noted_items", items=nl("said.distance_m", distance="1,5 km")),
+        {"max_distance_m": 1500},
+        context_after=typed("distance"),
+    ),
+    Row(
+        "distance",
+        Text("om de hoek"),
+        "group",
+        noted("distance.400"),
+        {"max_distance_m": 400},
+        context_after=typed("distance"),
+    ),
+    Row("distance", Text("2"), "group", noted("distance.800"), {"max_distance_m": 800}),
     Row("distance", Tap("skip"), "group", SKIPPED),
     Row("distance", Text("terug"), "times", nl("ask.times")),
     # group
-    Row("group", Tap("pick:group"), "free", NOTED, {"group_pref": "group"}),
-    Row("group", Text("in een groep"), "free", NOTED, {"group_pref": "group"}),
-    Row("group", Text("allebei"), "free", NOTED, {"group_pref": "both"}),
+    Row("group", Tap("pick:group"), "free", noted("group.group"), {"group_pref": "group"}),
+    Row(
+        "group",
+        Text("in een groep"),
+        "free",
+        noted("group.group"),
+        {"group_pref": "group"},
+        context_after=typed("group"),
+    ),
+    Row(
+        "group",
+        Text("allebei"),
+        "free",
+        noted("group.both"),
+        {"group_pref": "both"},
+        context_after=typed("group"),
+    ),
     Row("group", Tap("skip"), "free", SKIPPED),
     Row("group", Text("terug"), "distance", nl("ask.distance")),
     # free
-    Row("free", Tap("pick:free"), "summary", NOTED, {"free_only": True}),
-    Row("free", Tap("pick:paid"), "summary", NOTED, {"free_only": False}),
-    Row("free", Text("ja"), "summary", NOTED, {"free_only": True}),
-    Row("free", Text("nee"), "summary", NOTED, {"free_only": False}),
-    Row("free", Text("een kleine bijdrage mag"), "summary", NOTED, {"free_only": False}),
+    Row("free", Tap("pick:free"), "summary", noted("free.free"), {"free_only": True}),
+    Row("free", Tap("pick:paid"), "summary", noted("free.paid"), {"free_only": False}),
+    Row("free", Text("ja"), "summary", noted("free.free"), {"free_only": True}),
+    Row("free", Text("nee"), "summary", noted("free.paid"), {"free_only": False}),
+    Row(
+        "free", Text("een kleine bijdrage mag"), "summary", noted("free.paid"), {"free_only": False}
+    ),
     Row("free", Tap("skip"), "summary", SKIPPED),
     Row("free", Text("terug"), "group", nl("ask.group")),
     # summary
@@ -418,7 +477,7 @@ VALID = [
         "gifts",
         Text("koken"),
         "summary",
-        nl("summary.gifts", value=f"{tag_label('gift', 'diy')}, {tag_label('gift', 'cooking')}"),
+        nl("summary.gifts", value="koken en klussen"),
         {"gifts": ("diy", "cooking")},
         profile={**FULL, "gifts": ("diy",)},
         context=BACK_TO_SUMMARY,
@@ -427,7 +486,7 @@ VALID = [
         "distance",
         Tap("pick:400"),
         "summary",
-        nl("choice.distance.400"),
+        nl("said.distance.400"),
         {"max_distance_m": 400},
         profile=FULL,
         context=BACK_TO_SUMMARY,

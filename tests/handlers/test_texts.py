@@ -15,6 +15,7 @@ from handlers.flow import FLOWS, INTAKE, Kind, mermaid
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from handlers.introductions import OUTCOMES
 from handlers.menu import MENU_ITEMS, ORGANISER_ITEMS
+from handlers.taxonomy import Taxonomy
 from storage.initiatives import INITIATIVE_STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +90,8 @@ def family_keys() -> dict[str, set[str]]:
         "followup.thanks.": {f"followup.thanks.{outcome}" for outcome in OUTCOMES},
         "button.outcome.": {f"button.outcome.{outcome}" for outcome in OUTCOMES},
         "organiser.status.": {f"organiser.status.{status}" for status in INITIATIVE_STATUSES},
+        # A tag whose label is a list ("Koffie, praatje") needs a short form for sentences.
+        "tag.": {f"tag.{tag.id}" for tag in Taxonomy.load() if "," in tag.label("nl")},
     }
 
 
