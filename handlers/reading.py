@@ -75,7 +75,9 @@ _COMMANDS = {word: command for command, words in COMMAND_WORDS.items() for word 
 
 GREETINGS = frozenset(
     {"hallo", "hoi", "hai", "hey", "hi", "hello", "goedemorgen", "goedemiddag", "goedenavond",
-     "dag", "goeiedag", "morgen", "moi", "good morning"}
+     "dag", "goeiedag", "morgen", "moi", "good morning", "goeiemorgen", "goeiemiddag",
+     "goeienavond", "goedendag", "hallo daar", "hoi hoi", "hey there", "good afternoon",
+     "good evening", "hallootjes", "hoihoi", "middag", "avond", "hallo hallo"}
 )
 # A terminal escape sequence ("\x1b[31m") goes as a whole: its tail "[31m" would read as 31 m.
 _ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")

@@ -19,7 +19,7 @@ from handlers.i18n import Texts
 from handlers.intake import CHECK
 from handlers.menu import MENU_ITEMS
 from handlers.messages import Location, MediaKind, Reply
-from handlers.reading import MAX_TEXT
+from handlers.reading import MAX_TEXT, clean, has_words
 from handlers.taxonomy import Taxonomy
 from storage.records import ConversationState
 from tests.harness import Resident, person_of, row_counts, seeded, snapshot
@@ -700,6 +700,9 @@ async def test_before_consent_odd_input_gets_the_welcome_and_stores_nothing(
             assert nl("media.before_consent") in replies[0].text
         case _ if bad.explains in ("data.nothing", "help.before_consent"):
             assert nl(bad.explains) in replies[0].text
+        case Text(text) if has_words(clean(text)):  # neither yes nor no: said so, briefly
+            assert replies[0].text.startswith(nl("welcome.not_understood"))
+            assert nl("welcome.hello") not in everything(replies)
         case _:
             assert replies[0].text == nl("welcome.hello")
     after = await row_counts(app.database)
