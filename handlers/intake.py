@@ -76,7 +76,7 @@ async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
     elif step.kind is Kind.MULTI:
         ticked = set(selected(turn, step))
         show_all = bool(turn.state.context.get("more")) or not step.featured
-        for key, label in _multi_items(turn, step):
+        for key, label in multi_items(turn, step):
             if show_all or key in step.featured or key in ticked:
                 mark = CHECK if key in ticked else ""
                 options.append(turn.option(f"pick:{key}", mark + label))
@@ -101,7 +101,7 @@ async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
     return tuple(options)
 
 
-def _multi_items(turn: Turn, step: Step) -> list[tuple[str, str]]:
+def multi_items(turn: Turn, step: Step) -> list[tuple[str, str]]:
     if step.tag_kind:
         return [(tag.id, tag.label(turn.lang)) for tag in turn.taxonomy.for_kind(step.tag_kind)]
     return [(c.key, turn.t(c.label)) for c in step.choices]
@@ -176,6 +176,7 @@ async def finish(turn: Turn, flow: Flow) -> None:
     """The summary is confirmed: save what was noted and show what can be done now."""
     if turn.state.step != DONE:
         turn.goto(DONE)
+    turn.drop_context("live")  # the keyboards of the questions take no more ticks
     if flow.subject == "draft":
         await save_draft(turn)
         return
@@ -186,51 +187,6 @@ async def finish(turn: Turn, flow: Flow) -> None:
 
 
 # -- answering ---------------------------------------------------------------------------
-
-
-async def answer_choice(turn: Turn, key: str) -> None:
-    """A button of the current question was tapped (already checked to be current)."""
-    step = STEPS[turn.state.step]
-    if key == UNDO_KEY and turn.state.context.get("typed") in STEPS:
-        await _undo(turn)
-        return
-    if key == SKIP_KEY and step.required:
-        raise InvalidAnswer("answer.required")
-    if key == SKIP_KEY and step.kind is not Kind.SUMMARY:
-        await advance(turn, ack=turn.t("ack.skipped"))
-        return
-    if step.kind is Kind.TEXT and step.text == "name" and key == "name:platform":
-        name = read_name(turn.msg.first_name or "")
-        if name is None:
-            raise InvalidAnswer("name.invalid")
-        await store(turn, **{step.field or "": name})
-        await advance(turn, ack=turn.t("ack.name", name=name))
-    elif step.kind is Kind.PLACE and key.startswith("area:"):
-        areas = {a.slug: a for a in await turn.store.list_areas()}
-        area = areas.get(key.removeprefix("area:"))
-        if area is None:
-            raise InvalidAnswer("button.unknown")
-        await _set_area(turn, area)
-    elif step.kind is Kind.MULTI and key == MORE_KEY:
-        turn.set_context(more=True)
-        await ask(turn, edit=True)
-    elif step.kind is Kind.MULTI and (key == DONE_KEY or key.startswith("pick:")):
-        await _toggle(turn, step, key)
-    elif step.name == "distance" and key.removeprefix("metres:").isdigit():
-        metres = min(max(int(key.removeprefix("metres:")), 100), 50_000)
-        await store(turn, max_distance_m=metres)
-        await advance(turn, ack=turn.t("ack.noted_items", items=said_metres(turn, step, metres)))
-    elif step.kind is Kind.SINGLE and key.startswith("pick:"):
-        choice = next((c for c in step.choices if c.key == key.removeprefix("pick:")), None)
-        if choice is None:
-            raise InvalidAnswer("button.unknown")
-        await set_single(turn, step, choice)
-    elif step.kind is Kind.SUMMARY and key == "confirm":
-        await finish(turn, flow_of(turn))
-    elif step.kind is Kind.SUMMARY and key.startswith("edit:"):
-        await edit(turn, key.removeprefix("edit:"))
-    else:
-        raise InvalidAnswer("button.unknown")
 
 
 async def edit(turn: Turn, step_name: str) -> None:
@@ -244,36 +200,10 @@ async def edit(turn: Turn, step_name: str) -> None:
     await ask(turn)
 
 
-async def _toggle(turn: Turn, step: Step, key: str) -> None:
-    field = step.field or ""
-    if key == DONE_KEY:
-        await advance(turn, ack=turn.t("ack.noted"))
-        return
-    item = key.removeprefix("pick:")
-    valid = dict(_multi_items(turn, step))
-    if item not in valid:
-        raise InvalidAnswer("button.unknown")
-    choice = next((c for c in step.choices if c.key == item), None)
-    if choice is not None and choice.finishes:
-        await store(turn, **{field: (item,)})
-        await advance(turn, ack=turn.t("ack.noted"))
-        return
-    ticked = [k for k in selected(turn, step) if k in valid and k != "any"]
-    ticked = [k for k in ticked if k != item] if item in ticked else [*ticked, item]
-    await store(turn, **{field: tuple(ticked)})
-    await ask(turn, edit=True)
-
-
 async def set_single(turn: Turn, step: Step, choice: Choice, *, typed: bool = False) -> None:
     await store(turn, **{step.field or "": choice.stored})
     ack = turn.t("ack.noted_items", items=said_choice(turn, step, choice))
     await advance(turn, ack=ack, typed=step.name if typed else None)
-
-
-async def _undo(turn: Turn) -> None:
-    """ "Dat klopt niet" under a question: ask the one answered in words again."""
-    turn.goto(str(turn.state.context["typed"]))
-    await ask(turn, intro=turn.t("ack.undo"))
 
 
 async def _set_place(
@@ -285,7 +215,7 @@ async def _set_place(
     await advance(turn)
 
 
-async def _set_area(turn: Turn, area: Area) -> None:
+async def set_area(turn: Turn, area: Area) -> None:
     await _set_place(
         turn,
         postcode=area.postcode,
@@ -300,7 +230,7 @@ async def set_postcode(
 ) -> None:
     """A postcode: from the database (imported) or else from the shipped table."""
     if area is not None:
-        await _set_area(turn, area)
+        await set_area(turn, area)
         return
     postcode = await turn.store.get_postcode(code)
     if postcode is not None:

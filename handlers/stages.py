@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from handlers import ideas, intake, introductions, menu, organiser, privacy, relay, typed
+from handlers import ideas, intake, introductions, menu, organiser, privacy, relay, taps, typed
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FIRST_STEP, FLOW_OF, INTAKE_FLOW, STEPS, Kind
 from handlers.i18n import LANGUAGES
@@ -139,7 +139,7 @@ async def _menu_text(turn: Turn, text: str) -> None:
 INTAKE_STAGE = Stage(
     ask=lambda turn: intake.ask(turn),
     options=_intake_options,
-    choice=intake.answer_choice,
+    choice=taps.answer_choice,
     text=typed.answer_text,
 )
 STAGES: dict[str, Stage] = {name: INTAKE_STAGE for name in STEPS}
@@ -224,9 +224,9 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         turn.say(turn.t("welcome.back", name_sep=turn.name_sep))
         await stage.ask(turn)
     elif command is Command.SKIP and step in STEPS and STEPS[step].kind is not Kind.SUMMARY:
-        await intake.answer_choice(turn, intake.SKIP_KEY)
+        await taps.answer_choice(turn, intake.SKIP_KEY)
     elif command is Command.DONE and step in STEPS and STEPS[step].kind is Kind.MULTI:
-        await intake.answer_choice(turn, intake.DONE_KEY)
+        await taps.answer_choice(turn, intake.DONE_KEY)
     elif command is Command.IDEAS and turn.person.intake_done_at is None:
         turn.say(turn.t("ideas.after_intake"))
         await stage.ask(turn)
