@@ -53,7 +53,7 @@ async def answer_text(turn: Turn, text: str) -> None:
         if written is None:
             raise InvalidAnswer("text.field_invalid", limit=step.max_length)
         await store(turn, **{step.field or "": written})
-        await advance(turn, ack=turn.t("ack.noted_items", items=written))
+        await advance(turn, ack=turn.t("ack.noted_items", items=written.rstrip(".!? ")))
     elif step.kind is Kind.PLACE:
         await _answer_place(turn, text)
     elif step.kind is Kind.MULTI and step.tag_kind:
