@@ -120,6 +120,10 @@ async def _menu_choice(turn: Turn, key: str) -> None:
         await organiser.list_mine(turn)
         menu.show_menu(turn)
         return
+    if key == "menu:relay" and isinstance(turn.state.context.get("relay"), int):
+        turn.goto(relay.RELAY_STEP, intro=turn.state.context["relay"], resume=turn.resume_point())
+        turn.say(turn.t("relay.write_again"))
+        return
     commands = {
         "menu:ideas": Command.IDEAS,
         "menu:change": Command.CHANGE,
@@ -133,6 +137,14 @@ async def _menu_choice(turn: Turn, key: str) -> None:
 
 
 async def _menu_text(turn: Turn, text: str) -> None:
+    """Words at the menu: a suggestion named ("stel me voor bij de repair cafe"), or a
+    message for the conversation this person last wrote in through the bot."""
+    target = await ideas.find_shown(turn, text)
+    if target is not None:
+        await introductions.request(turn, *target)
+        return
+    if await relay.pass_on_typed(turn, text):
+        return
     raise InvalidAnswer("menu.not_understood")
 
 
