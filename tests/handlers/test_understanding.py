@@ -7,9 +7,11 @@ from typing import Any
 from bot.app import App
 from handlers.i18n import Texts
 from tests.handlers.test_flow_table import DONE_PROFILE, put_at
+from tests.handlers.test_introductions import World, answer, ask, world
 from tests.harness import Resident, person_of, seeded, state_of
 
 TEXTS = Texts.load()
+__all__ = ["world"]  # the fixture of a small neighbourhood with introductions
 
 
 def nl(key: str, **values: Any) -> str:
@@ -140,3 +142,21 @@ async def test_typed_words_after_the_suggestions(app: App) -> None:
     assert any(text in anna.text for text in first[1:])  # the best ones came round again
     await anna.send("stel me voor bij de repair cafe")
     assert nl("intro.route_question") in anna.text
+
+
+async def test_after_writing_through_the_bot_typed_words_are_passed_on(world: World) -> None:
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await ask(world, anna, f"i:{world.soup}", "bot")
+    await answer(henk, intro.id, "bot")
+    await world.clear()
+    await anna.press(f"x:{intro.id}:write")
+    await anna.send("Hallo! Ik kook graag mee.")
+    assert nl("relay.sent") in anna.text
+    assert nl("menu.relay") in [o.label for o in anna.options]  # the way back to it
+    await world.take(henk)
+    await anna.send("Tot woensdag!")  # typed at the menu: passed on, not "not understood"
+    assert nl("relay.sent") in anna.text
+    (to_henk,) = await world.take(henk)
+    assert to_henk.text == nl("relay.message", name="Anna", text="Tot woensdag!")
+    await anna.tap("Nog een bericht sturen")
+    assert nl("relay.write_again") in anna.text
