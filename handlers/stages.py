@@ -203,7 +203,7 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
     step = turn.state.step
     stage = STAGES[step]
     if command is Command.HELP:
-        turn.say(turn.t("help.text"))
+        turn.say(turn.t("help.menu") if step == DONE else turn.t("help.text"))
         await stage.ask(turn)
     elif command is Command.BACK:
         await _go_back(turn)

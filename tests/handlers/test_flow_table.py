@@ -529,12 +529,12 @@ VALID = [
     # the everyday menu
     Row("done", Tap("menu:change"), "summary", nl("summary.what_to_change"), profile=DONE_PROFILE),
     Row("done", Tap("menu:data"), "done", nl("data.title"), profile=DONE_PROFILE),
-    Row("done", Tap("menu:help"), "done", nl("help.text"), profile=DONE_PROFILE),
+    Row("done", Tap("menu:help"), "done", nl("help.menu"), profile=DONE_PROFILE),
     Row(
         "done",
         Text(str(MENU_ITEMS.index("help") + 1)),
         "done",
-        nl("help.text"),
+        nl("help.menu"),
         profile=DONE_PROFILE,
     ),
     Row("done", Text("wijzigen"), "summary", nl("summary.what_to_change"), profile=DONE_PROFILE),
