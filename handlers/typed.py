@@ -36,8 +36,6 @@ from handlers.reading import Command, read_choices, read_command, read_short_tex
 from handlers.said import multi_words, said_choice, said_metres
 from handlers.turn import Turn
 
-TYPED = "typed"  # context: the step whose answer was typed, for "Dat klopt niet"
-
 
 async def answer_text(turn: Turn, text: str) -> None:
     """Free text for the current question."""
@@ -80,6 +78,8 @@ async def _answer_place(turn: Turn, text: str) -> None:
     if place is None:
         raise InvalidAnswer("place.not_understood")
     await set_place_named(turn, place)
+    if turn.state.step in STEPS and turn.state.step != flow_of(turn).summary:
+        turn.set_context(typed="place")  # a name read with typos: one tap asks again
 
 
 async def _answer_tags(turn: Turn, step: Step, text: str) -> None:

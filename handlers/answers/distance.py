@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from handlers.answers import Either
-from handlers.answers.words import digits, has_phrase, words
+from handlers.answers.words import clean, digits, has_phrase, words
 
 WALK_M_PER_MIN = 80
 CYCLE_M_PER_MIN = 250
@@ -93,7 +93,7 @@ def _measured(text: str) -> int | None:
 
 def read_distance(text: str) -> int | Either[int] | None:
     """Metres (kept within 100 m and 50 km), or the readings to ask about, or None."""
-    written = digits(text.replace("'", "")).lower()
+    written = digits(clean(text).replace("'", "")).lower()
     measured = _measured(written)
     if measured is not None:
         return min(max(measured, LOWEST), HIGHEST)

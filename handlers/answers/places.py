@@ -16,7 +16,7 @@ from importlib import resources
 
 from rapidfuzz import fuzz, process
 
-from handlers.answers.words import words
+from handlers.answers.words import clean, words
 
 _POSTCODE = re.compile(r"(?<!\d)([1-9]\d{3})\s?(?:[a-zA-Z]{2})?(?!\d)")
 _LEADS = ("ik woon in", "woon in", "ik woon", "i live in", "in", "te", "bij", "uit", "from")
@@ -125,7 +125,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
 
 def read_postcode(text: str) -> str | None:
     """The 4 digits of a Dutch postcode ("7607", "7607 AB", "7607ab")."""
-    match = _POSTCODE.search(text)
+    match = _POSTCODE.search(clean(text))
     return match.group(1) if match else None
 
 

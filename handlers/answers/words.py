@@ -43,6 +43,20 @@ class Clause:
         return " ".join(self.words)
 
 
+# A terminal escape sequence ("\x1b[31m") goes as a whole: its tail "[31m" would read as 31 m.
+_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+
+
+def clean(text: str | None) -> str:
+    """Strip control and invisible characters and fold white space; keep emoji."""
+    if not text:
+        return ""
+    text = _ESCAPE.sub(" ", text)
+    text = _CONTROL.sub(" ", text.replace("\n", " ").replace("\t", " "))
+    return " ".join(text.split())
+
+
 def words(text: str) -> list[str]:
     """The normalised words: lower case, no accents, apostrophes dropped ("'s ochtends")."""
     return normalise(text.replace("-", " ")).split()
