@@ -399,6 +399,7 @@ def soup_idea(app: App) -> str:
         (
             t(app, "ideas.reason.shared", tags="koken"),
             t(app, "ideas.reason.they_offer", tags="samen eten"),
+            t(app, "ideas.reason.times", times=t(app, "said.times.afternoon")),
         )
     )
     return (
@@ -632,7 +633,8 @@ async def test_organiser_to_resident_to_neighbour_over_telegram(
     assert anna_idea.text == (
         "👤 " + t(app, "ideas.neighbour", name="Anna", area=AREA) + "\n📍 "
         + t(app, "ideas.metres", metres=50) + " — "
-        + t(app, "ideas.reason.shared", tags="koken")
+        + t(app, "ideas.reason.shared", tags="koken") + "; "
+        + t(app, "ideas.reason.one")  # Bram wants one to one, and Anna is fine with that
     )  # fmt: skip
     [route] = await bram.tap(t(app, "button.introduce"), 1, on=anna_idea)
     asked, _menu = await bram.tap(t(app, "button.route_username", username=BRAM_USERNAME), 2)
