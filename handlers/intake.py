@@ -200,6 +200,12 @@ async def edit(turn: Turn, step_name: str) -> None:
     await ask(turn)
 
 
+async def undo(turn: Turn) -> None:
+    """ "Dat klopt niet" (or "nee") under a question: ask the one answered in words again."""
+    turn.goto(str(turn.state.context["typed"]))
+    await ask(turn, intro=turn.t("ack.undo"))
+
+
 async def set_single(turn: Turn, step: Step, choice: Choice, *, typed: bool = False) -> None:
     await store(turn, **{step.field or "": choice.stored})
     ack = turn.t("ack.noted_items", items=said_choice(turn, step, choice))

@@ -27,6 +27,7 @@ from handlers.intake import (
     set_area,
     set_single,
     store,
+    undo,
 )
 from handlers.messages import Option
 from handlers.said import joined, multi_words, said_metres
@@ -39,8 +40,7 @@ async def answer_choice(turn: Turn, key: str) -> None:
     """A button of the current question was tapped (already checked to be current)."""
     step = STEPS[turn.state.step]
     if key == UNDO_KEY and turn.state.context.get("typed") in STEPS:
-        turn.goto(str(turn.state.context["typed"]))
-        await ask(turn, intro=turn.t("ack.undo"))
+        await undo(turn)
         return
     if key == SKIP_KEY and step.required:
         raise InvalidAnswer("answer.required")

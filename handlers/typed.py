@@ -31,6 +31,7 @@ from handlers.intake import (
     set_postcode,
     set_single,
     store,
+    undo,
 )
 from handlers.reading import Command, read_choices, read_command, read_short_text
 from handlers.said import multi_words, said_choice, said_metres
@@ -40,6 +41,9 @@ from handlers.turn import Turn
 async def answer_text(turn: Turn, text: str) -> None:
     """Free text for the current question."""
     step = STEPS[turn.state.step]
+    if turn.state.context.get("typed") in STEPS and _no_to_what_was_said(step, text):
+        await undo(turn)
+        return
     if step.kind is Kind.TEXT and step.text == "name":
         name = read_name(text)
         if name is None:
@@ -62,6 +66,14 @@ async def answer_text(turn: Turn, text: str) -> None:
         await _answer_single(turn, step, text)
     else:
         await _answer_summary(turn, text)
+
+
+def _no_to_what_was_said(step: Step, text: str) -> bool:
+    """A plain "nee" right after an answer was said back, at a question it cannot answer."""
+    takes_yes_no = step.kind is Kind.SUMMARY or any(
+        isinstance(choice.stored, bool) for choice in step.choices
+    )
+    return not takes_yes_no and step.kind is not Kind.TEXT and read_yes_no(text) is False
 
 
 async def _answer_place(turn: Turn, text: str) -> None:

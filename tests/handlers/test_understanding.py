@@ -160,3 +160,16 @@ async def test_after_writing_through_the_bot_typed_words_are_passed_on(world: Wo
     assert to_henk.text == nl("relay.message", name="Anna", text="Tot woensdag!")
     await anna.tap("Nog een bericht sturen")
     assert nl("relay.write_again") in anna.text
+
+
+async def test_nee_right_after_an_answer_was_said_back_asks_it_again(app: App) -> None:
+    anna = await start(app)
+    for line in ("7607", "koken", "wandelen", "ochtend"):
+        await anna.send(line)
+    await anna.send("verder mag ook")
+    assert nl("ack.noted_items", items=nl("said.distance.5000")) in anna.text
+    await anna.send("nee")  # at "one-to-one or a group?", where "nee" is no answer
+    assert nl("ack.undo") in anna.text and nl("ask.distance") in anna.text
+    await anna.send("niet te ver")
+    person = await person_of(app.database, anna)
+    assert person is not None and person.max_distance_m == 800
