@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from wordfreq import zipf_frequency
 
 from bot.channels.telegram import COMMANDS
 from handlers.flow import FLOWS, INTAKE, Kind, mermaid
@@ -215,6 +216,23 @@ def test_dutch_is_plain_language(capsys: pytest.CaptureFixture[str]) -> None:
             f" {max(len(words) for _, words in sentences)} words."
         )
     assert average < 10
+
+
+# Rare words that are explained where they stand: the bot's name and the team behind it.
+KNOWN_RARE = frozenset({"buurtbot", "buurtteam", "uitnodigingscode"})
+
+
+def test_dutch_uses_common_words() -> None:
+    """B1: everyday words. A word rarer than Zipf 2.5 (wordfreq) must be fixed or listed."""
+    rare = set()
+    for key, text in PO["nl"].items():
+        if key.startswith("words."):
+            continue
+        for word in re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", re.sub(r"\{\w+\}", " ", text)):
+            if zipf_frequency(word.lower(), "nl") < 2.5 and word.lower() not in KNOWN_RARE:
+                rare.add((key, word))
+    assert sorted(rare) == []
+    assert zipf_frequency("gepauzeerd", "nl") < 2.5  # the check can fail: such words exist
 
 
 def test_sentence_splitting() -> None:
