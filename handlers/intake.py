@@ -66,6 +66,9 @@ async def ask(turn: Turn, *, edit: bool = False, intro: str | None = None) -> No
 
 async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
     """The buttons of a step, in the order numbers refer to them."""
+    which = turn.state.context.get("which")
+    if which and step.kind is Kind.SINGLE:  # "Bedoel je ... of ...?": only those two
+        return tuple(turn.option(str(key), str(label)) for key, label in which)
     options: list[Option] = []
     name = read_name(turn.msg.first_name or "")
     if step.kind is Kind.TEXT and step.text == "name" and name:

@@ -34,7 +34,7 @@ from handlers.intake import (
     undo,
 )
 from handlers.reading import Command, read_choices, read_command, read_short_text
-from handlers.said import multi_words, said_choice, said_metres
+from handlers.said import multi_words, plain, said_metres
 from handlers.turn import Turn
 
 
@@ -168,23 +168,21 @@ def _fallback_choices(turn: Turn, step: Step, text: str) -> list[Choice]:
 
 
 def ask_which(turn: Turn, choices: list[Choice]) -> None:
-    """Two readings remain: ask which one, with both as buttons."""
-    step = STEPS[turn.state.step]
-    words = [said_choice(turn, step, choice) for choice in choices]
-    turn.say(
-        turn.t("ask.which", first=", ".join(words[:-1]), second=words[-1]),
-        tuple(turn.option(f"pick:{c.key}", turn.t(c.label)) for c in choices),
-    )
+    """Two readings remain: ask which one, with both as buttons (and numbers 1 and 2)."""
+    _ask_which(turn, [(f"pick:{c.key}", plain(turn.t(c.label))) for c in choices])
 
 
 def ask_which_distance(turn: Turn, step: Step, readings: tuple[int, ...]) -> None:
-    words = [said_metres(turn, step, metres) for metres in readings]
+    _ask_which(turn, [(f"metres:{metres}", said_metres(turn, step, metres)) for metres in readings])
+
+
+def _ask_which(turn: Turn, readings: list[tuple[str, str]]) -> None:
+    words = [said for _, said in readings]
+    buttons = [(key, said[:1].upper() + said[1:]) for key, said in readings]
+    turn.set_context(which=buttons)  # until answered, the question offers just these two
     turn.say(
         turn.t("ask.which", first=", ".join(words[:-1]), second=words[-1]),
-        tuple(
-            turn.option(f"metres:{metres}", said[:1].upper() + said[1:])
-            for metres, said in zip(readings, words, strict=True)
-        ),
+        tuple(turn.option(key, label) for key, label in buttons),
     )
 
 

@@ -1,6 +1,8 @@
-"""Corpus: a second set, written after the readers and never used to tune them.
+"""Corpus: a second set of 50 answers, written after the readers.
 
-The share it reaches is reported on its own, as a measure of answers not seen before.
+The first measurement, before any change for it, was 72 %. A few general changes followed
+(a place named inside a sentence, "met Jannie", "maakt mij niet zoveel uit", "betaalbaar",
+"straat"); no synonym was added for its gifts and wishes. Its share is reported on its own.
 """
 
 from __future__ import annotations
