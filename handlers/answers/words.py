@@ -18,7 +18,7 @@ from handlers.taxonomy import normalise
 # Words that turn a clause around: "niet", "geen", "niet meer", "not", "no longer".
 NEGATIONS = frozenset(
     {"niet", "geen", "nooit", "niets", "niks", "not", "no", "never", "nothing", "dont",
-     "cant", "kan't", "anymore", "nimmer", "nergens"}
+     "cant", "anymore", "nimmer", "nergens"}
 )  # fmt: skip
 # Words that start a new clause: "..., maar ...", "... but ...", "wel ...".
 _BREAKS = frozenset({"maar", "but", "wel", "behalve", "except", "alleen", "though", "however"})
