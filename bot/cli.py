@@ -68,6 +68,15 @@ async def cmd_import_postcodes(args: argparse.Namespace, settings: Settings) -> 
     return 0
 
 
+async def cmd_compact_postcodes(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the compact postcode table that ships in handlers/data/postcodes.tsv."""
+    from bot.postcodes import compact_table, read_geonames
+
+    content = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8")
+    print(compact_table(read_geonames(content.splitlines())), end="")
+    return 0
+
+
 async def cmd_flow_diagram(args: argparse.Namespace, settings: Settings) -> int:
     """Print the flows and an introduction's life as Mermaid diagrams (docs/flow.md)."""
     from handlers import flow, introduction_states
@@ -261,6 +270,8 @@ def parser() -> argparse.ArgumentParser:
     add("seed-demo", cmd_seed_demo)
     imp = add("import-postcodes", cmd_import_postcodes)
     imp.add_argument("file", help="GeoNames postal code file (tab-separated)")
+    compact = add("compact-postcodes", cmd_compact_postcodes)
+    compact.add_argument("file", help="GeoNames postal code file (tab-separated)")
     add("flow-diagram", cmd_flow_diagram)
     invite = add("invite-organiser", cmd_invite_organiser)
     invite.add_argument("--org", required=True, help="organisation slug, e.g. buurtteam-almelo")

@@ -31,7 +31,8 @@ def read_geonames(lines: Iterable[str]) -> list[Postcode]:
         rows[code].append((columns[2], columns[5], latitude, longitude))
     postcodes = []
     for code, found in sorted(rows.items()):
-        place, municipality = found[0][0], found[0][1].removesuffix(" Municipality")
+        place = found[0][0]
+        municipality = found[0][1].removesuffix(" Municipality").removeprefix("Gemeente ")
         latitude, longitude = _centre([(r[2], r[3]) for r in found])
         postcodes.append(Postcode(code, place[:80], municipality[:80] or None, latitude, longitude))
     return postcodes
@@ -55,3 +56,18 @@ def _centre(points: list[tuple[float, float]]) -> tuple[float, float]:
     ]
     kept = near or points
     return sum(p[0] for p in kept) / len(kept), sum(p[1] for p in kept) / len(kept)
+
+
+COMPACT_HEADER = (
+    "# Dutch 4-digit postcode centroids: code, place, municipality, latitude, longitude.\n"
+    "# Derived from GeoNames (geonames.org), CC BY 4.0, by `python -m bot compact-postcodes`.\n"
+)
+
+
+def compact_table(postcodes: Iterable[Postcode]) -> str:
+    """The shipped table (`handlers/data/postcodes.tsv`): one line per code, 4 decimals."""
+    lines = [
+        f"{p.code}\t{p.place}\t{p.municipality or ''}\t{p.latitude:.4f}\t{p.longitude:.4f}"
+        for p in sorted(postcodes, key=lambda p: p.code)
+    ]
+    return COMPACT_HEADER + "\n".join(lines) + "\n"

@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from handlers import ideas, intake, introductions, organiser, visibility
+from handlers import ideas, intake, introductions, organiser, taps, typed, visibility
 from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS, Kind
 from handlers.i18n import Texts, pick_language
@@ -245,6 +245,11 @@ async def respond(turn: Turn) -> None:
     if turn.state.step not in STAGES:  # a step removed in a newer flow: start that part again
         turn.goto(FIRST_STEP)
         stage = INTAKE_STAGE
+    if msg.choice is not None and msg.choice[:2] not in GLOBAL_PREFIXES and _tapped_twice(
+        turn, msg.choice
+    ):
+        log.info("ignored a repeated tap")
+        return
     try:
         if msg.choice is not None and msg.choice[:2] in GLOBAL_PREFIXES:
             await _on_global_choice(turn, msg.choice)
@@ -265,8 +270,26 @@ async def respond(turn: Turn) -> None:
         turn.say(turn.t("button.not_for_you"))
         await STAGES[turn.state.step].ask(turn)
     else:
+        if msg.choice is not None and not turn.erased:
+            turn.set_context(**{LAST_TAP: [msg.choice, turn.now.isoformat()]})
         if turn.ask_after and not turn.erased:
             await STAGES[turn.state.step].ask(turn)
+
+
+LAST_TAP = "last_tap"  # context: the last button tapped, and when
+REPEAT_WINDOW = timedelta(seconds=2)
+
+
+def _tapped_twice(turn: Turn, choice: str) -> bool:
+    """The same button again within two seconds: an unsteady double tap, not a new answer."""
+    last = turn.state.context.get(LAST_TAP)
+    if not isinstance(last, list) or len(last) != 2 or last[0] != choice:
+        return False
+    try:
+        at = datetime.fromisoformat(str(last[1]))
+    except ValueError:
+        return False
+    return timedelta(0) <= turn.now - at < REPEAT_WINDOW
 
 
 GLOBAL_PREFIXES = ("s:", "x:", "g:", "o:")
@@ -303,6 +326,8 @@ async def _on_choice(turn: Turn, stage: Stage, choice: str) -> None:
     if not given_turn.isdigit() or not key:
         raise InvalidAnswer("button.unknown")
     if int(given_turn) != turn.state.turn:
+        if await taps.tap_live(turn, int(given_turn), key):
+            return
         raise InvalidAnswer("button.stale")
     if turn.state.stopped:
         turn.state = with_stopped(turn.state, False)
@@ -351,17 +376,29 @@ async def _on_text(turn: Turn, stage: Stage, text: str) -> None:
 
 
 async def _on_numbers(turn: Turn, stage: Stage, numbers: list[int]) -> None:
-    """ "3" picks the third button; "1 4" picks several in a multi-select."""
+    """ "3" picks the third button; "1 4" picks several in a list question; a number that
+    is not there is named, and at a one-answer question two numbers ask which one."""
     options = await stage.options(turn)
-    if not options or any(not 1 <= n <= len(options) for n in numbers):
-        raise InvalidAnswer("number.out_of_range", count=len(options))
-    keys = [options[n - 1].key.partition(":")[2] for n in numbers]
-    if len(keys) > 1 and not all(k.startswith("pick:") for k in keys):
+    valid = list(dict.fromkeys(n for n in numbers if 1 <= n <= len(options)))
+    missing = list(dict.fromkeys(n for n in numbers if not 1 <= n <= len(options)))
+    if not valid:
+        if missing:
+            turn.say(taps.missing_numbers(turn, missing))
+        raise InvalidAnswer(
+            "number.only_one" if len(options) == 1 else "number.out_of_range", count=len(options)
+        )
+    keys = [options[n - 1].key.partition(":")[2] for n in valid]
+    step = STEPS.get(turn.state.step)
+    if len(keys) > 1 and step is not None and all(k.startswith("pick:") for k in keys):
+        items = [k.removeprefix("pick:") for k in keys]
+        if step.kind is Kind.MULTI:
+            await taps.pick_many(turn, step, items, missing)
+            return
+        if step.kind is Kind.SINGLE:
+            typed.ask_which(turn, [c for c in step.choices if c.key in items])
+            return
+    if len(keys) > 1:
         raise InvalidAnswer("number.one_at_a_time")
-    step = turn.state.step
-    for index, key in enumerate(keys):
-        if turn.state.step != step:
-            break
-        if index:
-            turn.replies.clear()  # several ticks at once: show the keyboard once, at the end
-        await stage.choice(turn, key)
+    if missing:
+        turn.say(taps.missing_numbers(turn, missing))
+    await stage.choice(turn, keys[0])

@@ -7,9 +7,14 @@ are checked again when pressed (is it still a fitting suggestion for this person
 
 from __future__ import annotations
 
+from rapidfuzz import fuzz, process
+
+from handlers.answers.words import words
 from handlers.errors import NotAllowed
+from handlers.flow import STEPS
 from handlers.matching import Suggestion, distance_band, score, seeker_from
 from handlers.messages import Option
+from handlers.said import joined, multi_words, tag_phrase
 from handlers.suggest import find_suggestions
 from handlers.turn import Turn
 from storage.records import Candidate
@@ -25,17 +30,10 @@ def target_key(candidate: Candidate) -> str:
 
 
 def tag_words(turn: Turn, tags: tuple[str, ...] | list[str], language: str | None = None) -> str:
-    """Tag labels as words in a sentence: "koken en tuinieren"."""
+    """Tags as words in a sentence: "koffie en een praatje, koken en tuinieren"."""
     lang = language or turn.lang
-    words = []
-    for tag in tags:
-        if tag in turn.taxonomy:
-            label = turn.taxonomy.get(tag).label(lang)
-            label = label.lstrip("".join(c for c in label if not c.isalnum()))
-            words.append(label[:1].lower() + label[1:])
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + turn.texts(lang, "ideas.and") + words[-1]
+    words = [tag_phrase(turn, tag, lang) for tag in tags if tag in turn.taxonomy]
+    return joined(turn, words, lang)
 
 
 def distance_words(turn: Turn, metres: int) -> str:
@@ -45,8 +43,10 @@ def distance_words(turn: Turn, metres: int) -> str:
     return turn.t("ideas.km", km=km.removesuffix(",0").removesuffix(".0"))
 
 
-def reason_text(turn: Turn, suggestion: Suggestion) -> str:
-    """ "400 m — jullie houden allebei van tuinieren"."""
+def reason_text(turn: Turn, suggestion: Suggestion, name: str | None = None) -> str:
+    """ "400 m — jullie houden allebei van tuinieren; in een groep, zoals je wilt".
+
+    `name` is the neighbour's first name, for a suggestion of one person."""
     reason = suggestion.reason
     parts = []
     if reason.shared:
@@ -54,7 +54,18 @@ def reason_text(turn: Turn, suggestion: Suggestion) -> str:
     if reason.they_offer:
         parts.append(turn.t("ideas.reason.they_offer", tags=tag_words(turn, reason.they_offer)))
     if reason.you_can_help:
-        parts.append(turn.t("ideas.reason.you_can_help", tags=tag_words(turn, reason.you_can_help)))
+        tags = tag_words(turn, reason.you_can_help)
+        if name:
+            parts.append(turn.t("ideas.reason.you_can_help_one", name=name, tags=tags))
+        else:
+            parts.append(turn.t("ideas.reason.you_can_help", tags=tags))
+    if reason.common_times and reason.common_times != ("any",):
+        times = multi_words(turn, STEPS["times"], reason.common_times)
+        parts.append(turn.t("ideas.reason.times", times=times))
+    if reason.group == "one":
+        parts.append(turn.t("ideas.reason.one"))
+    elif reason.group == "group":
+        parts.append(turn.t("ideas.reason.group"))
     if suggestion.candidate.kind == "neighbour":  # where a resident lives stays private
         where = turn.t(f"ideas.band.{distance_band(reason.distance_m)}")
     else:
@@ -94,7 +105,7 @@ async def _describe(turn: Turn, suggestion: Suggestion) -> str:
     who = turn.t(
         "ideas.neighbour", name=neighbour.first_name or "?", area=neighbour.area_name or ""
     )
-    return f"👤 {who}\n📍 {reason_text(turn, suggestion)}"
+    return f"👤 {who}\n📍 {reason_text(turn, suggestion, neighbour.first_name)}"
 
 
 async def show_ideas(turn: Turn) -> int:
@@ -104,11 +115,14 @@ async def show_ideas(turn: Turn) -> int:
         turn.store, turn.person, now=turn.now, limit=PER_ROUND + len(shown)
     )
     fresh = [s for s in found if target_key(s.candidate) not in shown][:PER_ROUND]
+    intro = "ideas.intro"
+    if not fresh and shown:  # all shown: say so plainly, and show the best ones again
+        shown, fresh, intro = [], found[:PER_ROUND], "ideas.again"
     if not fresh:
-        turn.say(turn.t("ideas.none_more" if shown else "ideas.none"))
-        turn.set_context(shown=[])  # next time, start from the best ones again
+        turn.say(turn.t("ideas.none"))
+        turn.set_context(shown=[])
         return 0
-    turn.say(turn.t("ideas.intro"))
+    turn.say(turn.t(intro))
     for suggestion in fresh:
         key = target_key(suggestion.candidate)
         text = await _describe(turn, suggestion)
@@ -120,6 +134,38 @@ async def show_ideas(turn: Turn) -> int:
         shown.append(key)
     turn.set_context(shown=shown[-60:])
     return len(fresh)
+
+
+_ASK_INTRO = ("stel me voor", "stel mij voor", "introduce me", "ik wil kennismaken",
+              "kennismaken", "aanmelden", "meedoen")  # fmt: skip
+_FILLER = frozenset({"bij", "aan", "met", "de", "het", "een", "to", "the", "graag", "please",
+                     "ik", "wil", "wel", "daar", "die", "dat", "at", "with"})  # fmt: skip
+
+
+async def find_shown(turn: Turn, text: str) -> tuple[str, int] | None:
+    """The suggestion shown last that typed words name: "stel me voor bij de repair cafe"."""
+    folded = " ".join(words(text))
+    asked = any(folded.startswith(lead) or f" {lead}" in folded for lead in _ASK_INTRO)
+    for lead in _ASK_INTRO:
+        folded = folded.replace(lead, " ")
+    wanted = " ".join(w for w in folded.split() if w not in _FILLER)
+    if not wanted:
+        return None
+    names: dict[str, tuple[str, int]] = {}
+    for key in turn.state.context.get("shown", [])[-PER_ROUND:]:
+        kind, target_id = parse_target(str(key))
+        if kind == "initiative":
+            initiative = await turn.store.get_initiative(target_id)
+            title = initiative.title if initiative else None
+        else:
+            neighbour = await turn.store.get_person(target_id)
+            title = neighbour.first_name if neighbour else None
+        if title:
+            names[" ".join(words(title))] = (kind, target_id)
+    best = process.extractOne(wanted, list(names), scorer=fuzz.partial_ratio, score_cutoff=80)
+    if best is None or (not asked and len(wanted) < 4):
+        return None
+    return names[best[0]]
 
 
 async def check_suggestion(turn: Turn, kind: str, target_id: int) -> Suggestion:

@@ -7,30 +7,23 @@ organiser's description of an initiative (it fills a draft kept in the conversat
 from __future__ import annotations
 
 from handlers import visibility
+from handlers.answers.names import read_name
+from handlers.answers.places import Gazetteer, Place
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FLOW_OF, STEPS, Choice, Flow, Kind, Step
 from handlers.ideas import show_ideas
 from handlers.menu import show_menu
 from handlers.messages import Location, Option
 from handlers.organiser import save_draft
-from handlers.reading import (
-    Command,
-    fold,
-    read_choices,
-    read_command,
-    read_distance_m,
-    read_name,
-    read_postcode,
-    read_short_text,
-    read_yes_no,
-)
+from handlers.said import multi_words, said_choice, said_metres
 from handlers.turn import Turn
-from storage.records import Area
+from storage.records import Area, Postcode
 
 CHECK = "✅ "
 SKIP_KEY = "skip"
 DONE_KEY = "done"
 MORE_KEY = "more"
+UNDO_KEY = "undo"  # "Dat klopt niet": ask the question answered in words again
 
 
 def flow_of(turn: Turn) -> Flow:
@@ -44,7 +37,7 @@ def _value(turn: Turn, field: str) -> object:
     return dict(turn.state.context.get("draft", {})).get(field)
 
 
-async def _store(turn: Turn, **changes: object) -> None:
+async def store(turn: Turn, **changes: object) -> None:
     if flow_of(turn).subject == "person":
         await turn.update(**changes)
         return
@@ -74,6 +67,9 @@ async def ask(turn: Turn, *, edit: bool = False, intro: str | None = None) -> No
 
 async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
     """The buttons of a step, in the order numbers refer to them."""
+    which = turn.state.context.get("which")
+    if which and step.kind is Kind.SINGLE:  # "Bedoel je ... of ...?": only those two
+        return tuple(turn.option(str(key), str(label)) for key, label in which)
     options: list[Option] = []
     name = read_name(turn.msg.first_name or "")
     if step.kind is Kind.TEXT and step.text == "name" and name:
@@ -82,15 +78,15 @@ async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
         areas = await turn.store.list_areas()
         options += [turn.option(f"area:{a.slug}", f"📍 {a.name}") for a in areas[:8]]
     elif step.kind is Kind.MULTI:
-        selected = set(_selected(turn, step))
+        ticked = set(selected(turn, step))
         show_all = bool(turn.state.context.get("more")) or not step.featured
-        for key, label in _multi_items(turn, step):
-            if show_all or key in step.featured or key in selected:
-                mark = CHECK if key in selected else ""
+        for key, label in multi_items(turn, step):
+            if show_all or key in step.featured or key in ticked:
+                mark = CHECK if key in ticked else ""
                 options.append(turn.option(f"pick:{key}", mark + label))
         if not show_all:
             options.append(turn.option(MORE_KEY, turn.t("button.more")))
-        if selected:
+        if ticked:
             return (*options, turn.option(DONE_KEY, turn.t("button.done")))
     elif step.kind is Kind.SINGLE:
         options += [turn.option(f"pick:{c.key}", turn.t(c.label)) for c in step.choices]
@@ -102,18 +98,20 @@ async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
             if s.kind is not Kind.SUMMARY
         ]
         return tuple(options)
-    if step.required:
-        return tuple(options)
-    return (*options, turn.option(SKIP_KEY, turn.t("button.skip")))
+    if not step.required:
+        options.append(turn.option(SKIP_KEY, turn.t("button.skip")))
+    if turn.state.context.get("typed"):
+        options.append(turn.option(UNDO_KEY, turn.t("button.undo")))
+    return tuple(options)
 
 
-def _multi_items(turn: Turn, step: Step) -> list[tuple[str, str]]:
+def multi_items(turn: Turn, step: Step) -> list[tuple[str, str]]:
     if step.tag_kind:
         return [(tag.id, tag.label(turn.lang)) for tag in turn.taxonomy.for_kind(step.tag_kind)]
     return [(c.key, turn.t(c.label)) for c in step.choices]
 
 
-def _selected(turn: Turn, step: Step) -> tuple[str, ...]:
+def selected(turn: Turn, step: Step) -> tuple[str, ...]:
     value = _value(turn, step.field or "")
     return tuple(value) if isinstance(value, list | tuple) else ()
 
@@ -131,9 +129,8 @@ def summary_text(turn: Turn, flow: Flow) -> str:
             area, code = subject.get("area_name"), value
             shown = f"{area} ({code})" if code else str(area or nothing)
         elif step.kind is Kind.MULTI:
-            items = dict(_multi_items(turn, step))
             keys = value if isinstance(value, list | tuple) else ()
-            shown = ", ".join(items.get(str(k), str(k)) for k in keys) or nothing
+            shown = multi_words(turn, step, (str(k) for k in keys)) or nothing
         elif step.kind is Kind.SINGLE:
             shown = _single_label(turn, step, value) or nothing
         else:
@@ -151,23 +148,28 @@ def _subject_values(turn: Turn, flow: Flow) -> dict[str, object]:
 def _single_label(turn: Turn, step: Step, value: object) -> str | None:
     for choice in step.choices:
         if choice.stored == value:
-            return turn.t(choice.label)
+            return said_choice(turn, step, choice)
     if step.name == "distance" and isinstance(value, int):
-        return turn.t("summary.distance_m", metres=value)
+        return said_metres(turn, step, value)
     return None
 
 
 # -- moving on ---------------------------------------------------------------------------
 
 
-async def advance(turn: Turn, *, ack: str | None = None) -> None:
-    """The current question is answered: go to the next one (or back to the summary)."""
+async def advance(turn: Turn, *, ack: str | None = None, typed: str | None = None) -> None:
+    """The current question is answered: go to the next one (or back to the summary).
+
+    `typed` names a step answered in words: the next question then offers "Dat klopt niet"."""
     flow = flow_of(turn)
-    if turn.state.context.get("return_to") == flow.summary:
+    back_to = turn.state.context.get("return_to")
+    if back_to == flow.summary:
         turn.drop_context("return_to")
         turn.goto(flow.summary)
     else:
         turn.goto(flow.next_step(turn.state.step))
+    if typed is not None and turn.state.step in STEPS and turn.state.step != flow.summary:
+        turn.set_context(typed=typed)
     if turn.state.step == DONE:
         await finish(turn, flow)
         return
@@ -176,6 +178,7 @@ async def advance(turn: Turn, *, ack: str | None = None) -> None:
 
 async def finish(turn: Turn, flow: Flow) -> None:
     """The summary is confirmed: save what was noted and show what can be done now."""
+    turn.drop_context("live")  # the keyboards of the questions take no more ticks
     if flow.subject == "draft":
         if turn.state.step != DONE:
             turn.goto(DONE)
@@ -201,44 +204,6 @@ async def finish_after_visibility(turn: Turn) -> None:
 # -- answering ---------------------------------------------------------------------------
 
 
-async def answer_choice(turn: Turn, key: str) -> None:
-    """A button of the current question was tapped (already checked to be current)."""
-    step = STEPS[turn.state.step]
-    if key == SKIP_KEY and step.required:
-        raise InvalidAnswer("answer.required")
-    if key == SKIP_KEY and step.kind is not Kind.SUMMARY:
-        await advance(turn, ack=turn.t("ack.skipped"))
-        return
-    if step.kind is Kind.TEXT and step.text == "name" and key == "name:platform":
-        name = read_name(turn.msg.first_name or "")
-        if name is None:
-            raise InvalidAnswer("name.invalid")
-        await _store(turn, **{step.field or "": name})
-        await advance(turn, ack=turn.t("ack.name", name=name))
-    elif step.kind is Kind.PLACE and key.startswith("area:"):
-        areas = {a.slug: a for a in await turn.store.list_areas()}
-        area = areas.get(key.removeprefix("area:"))
-        if area is None:
-            raise InvalidAnswer("button.unknown")
-        await _set_area(turn, area)
-    elif step.kind is Kind.MULTI and key == MORE_KEY:
-        turn.set_context(more=True)
-        await ask(turn, edit=True)
-    elif step.kind is Kind.MULTI and (key == DONE_KEY or key.startswith("pick:")):
-        await _toggle(turn, step, key)
-    elif step.kind is Kind.SINGLE and key.startswith("pick:"):
-        choice = next((c for c in step.choices if c.key == key.removeprefix("pick:")), None)
-        if choice is None:
-            raise InvalidAnswer("button.unknown")
-        await _set_single(turn, step, choice)
-    elif step.kind is Kind.SUMMARY and key == "confirm":
-        await finish(turn, flow_of(turn))
-    elif step.kind is Kind.SUMMARY and key.startswith("edit:"):
-        await edit(turn, key.removeprefix("edit:"))
-    else:
-        raise InvalidAnswer("button.unknown")
-
-
 async def edit(turn: Turn, step_name: str) -> None:
     """Change one item from the summary: ask that question, then come back."""
     flow = flow_of(turn)
@@ -250,47 +215,67 @@ async def edit(turn: Turn, step_name: str) -> None:
     await ask(turn)
 
 
-async def _toggle(turn: Turn, step: Step, key: str) -> None:
-    field = step.field or ""
-    if key == DONE_KEY:
-        await advance(turn, ack=turn.t("ack.noted"))
-        return
-    item = key.removeprefix("pick:")
-    valid = dict(_multi_items(turn, step))
-    if item not in valid:
-        raise InvalidAnswer("button.unknown")
-    choice = next((c for c in step.choices if c.key == item), None)
-    if choice is not None and choice.finishes:
-        await _store(turn, **{field: (item,)})
-        await advance(turn, ack=turn.t("ack.noted"))
-        return
-    selected = [k for k in _selected(turn, step) if k in valid and k != "any"]
-    selected = [k for k in selected if k != item] if item in selected else [*selected, item]
-    await _store(turn, **{field: tuple(selected)})
-    await ask(turn, edit=True)
+async def undo(turn: Turn) -> None:
+    """ "Dat klopt niet" (or "nee") under a question: ask the one answered in words again."""
+    turn.goto(str(turn.state.context["typed"]))
+    await ask(turn, intro=turn.t("ack.undo"))
 
 
-async def _set_single(turn: Turn, step: Step, choice: Choice) -> None:
-    await _store(turn, **{step.field or "": choice.stored})
-    await advance(turn, ack=turn.t("ack.noted"))
+async def set_single(turn: Turn, step: Step, choice: Choice, *, typed: bool = False) -> None:
+    await store(turn, **{step.field or "": choice.stored})
+    ack = turn.t("ack.noted_items", items=said_choice(turn, step, choice))
+    await advance(turn, ack=ack, typed=step.name if typed else None)
 
 
 async def _set_place(
     turn: Turn, *, postcode: str, name: str, latitude: float, longitude: float
 ) -> None:
     """Where the person lives (or the initiative is) is known: note it and move on."""
-    await _store(turn, postcode=postcode, area_name=name, latitude=latitude, longitude=longitude)
+    await store(turn, postcode=postcode, area_name=name, latitude=latitude, longitude=longitude)
     turn.say(turn.t("ack.place", place=name))
     await advance(turn)
 
 
-async def _set_area(turn: Turn, area: Area) -> None:
+async def set_area(turn: Turn, area: Area) -> None:
     await _set_place(
         turn,
         postcode=area.postcode,
         name=area.name,
         latitude=area.latitude,
         longitude=area.longitude,
+    )
+
+
+async def set_postcode(
+    turn: Turn, code: str, *, name: str | None = None, area: Area | None = None
+) -> None:
+    """A postcode: from the database (imported) or else from the shipped table."""
+    if area is not None:
+        await set_area(turn, area)
+        return
+    postcode = await turn.store.get_postcode(code)
+    if postcode is not None:
+        await _set_place(
+            turn,
+            postcode=postcode.code,
+            name=name or postcode.place,
+            latitude=postcode.latitude,
+            longitude=postcode.longitude,
+        )
+        return
+    place = Gazetteer.load().by_code.get(code)
+    if place is None:
+        raise InvalidAnswer("place.unknown_postcode", code=code)
+    await set_place_named(turn, place)
+
+
+async def set_place_named(turn: Turn, place: Place) -> None:
+    await _set_place(
+        turn,
+        postcode=place.code,
+        name=place.name,
+        latitude=place.latitude,
+        longitude=place.longitude,
     )
 
 
@@ -302,7 +287,10 @@ async def answer_location(turn: Turn, location: Location) -> None:
         raise InvalidAnswer("location.invalid")
     postcode = await turn.store.find_nearest_postcode(location.latitude, location.longitude)
     if postcode is None:
-        raise InvalidAnswer("location.too_far")
+        place = Gazetteer.load().nearest(location.latitude, location.longitude)
+        if place is None:
+            raise InvalidAnswer("location.too_far")
+        postcode = Postcode(place.code, place.name, place.municipality, 0.0, 0.0)
     # Keep the location rounded to about 100 m: enough to find what is near.
     await _set_place(
         turn,
@@ -311,113 +299,3 @@ async def answer_location(turn: Turn, location: Location) -> None:
         latitude=round(location.latitude, 3),
         longitude=round(location.longitude, 3),
     )
-
-
-async def answer_text(turn: Turn, text: str) -> None:
-    """Free text for the current question."""
-    step = STEPS[turn.state.step]
-    if step.kind is Kind.TEXT and step.text == "name":
-        name = read_name(text)
-        if name is None:
-            raise InvalidAnswer("name.invalid")
-        await _store(turn, **{step.field or "": name})
-        await advance(turn, ack=turn.t("ack.name", name=name))
-    elif step.kind is Kind.TEXT:
-        written = read_short_text(text, step.max_length)
-        if written is None:
-            raise InvalidAnswer("text.field_invalid", limit=step.max_length)
-        await _store(turn, **{step.field or "": written})
-        await advance(turn, ack=turn.t("ack.noted"))
-    elif step.kind is Kind.PLACE:
-        await _answer_place_text(turn, text)
-    elif step.kind is Kind.MULTI:
-        await _answer_multi_text(turn, step, text)
-    elif step.kind is Kind.SINGLE:
-        await _answer_single_text(turn, step, text)
-    else:
-        await _answer_summary_text(turn, text)
-
-
-async def _answer_place_text(turn: Turn, text: str) -> None:
-    code = read_postcode(text)
-    if code is not None:
-        postcode = await turn.store.get_postcode(code)
-        if postcode is None:
-            raise InvalidAnswer("place.unknown_postcode", code=code)
-        await _set_place(
-            turn,
-            postcode=postcode.code,
-            name=postcode.place,
-            latitude=postcode.latitude,
-            longitude=postcode.longitude,
-        )
-        return
-    areas = await turn.store.list_areas()
-    wanted = fold(text)
-    for area in areas:
-        if fold(area.name) == wanted or (len(wanted) >= 4 and wanted in fold(area.name)):
-            await _set_area(turn, area)
-            return
-    raise InvalidAnswer("place.not_understood")
-
-
-async def _answer_multi_text(turn: Turn, step: Step, text: str) -> None:
-    field = step.field or ""
-    if step.tag_kind:
-        found = turn.taxonomy.read(text, step.tag_kind, turn.lang)
-    else:
-        labels = [turn.t(c.label) for c in step.choices]
-        found = [c.key for c in read_choices(text, step.choices, labels)]
-        if "any" in found:
-            found = ["any"]
-    if not found and _selected(turn, step) and read_yes_no(text) is True:
-        await advance(turn, ack=turn.t("ack.noted"))  # "ja" after ticking: that's it
-        return
-    if not found:
-        raise InvalidAnswer("multi.not_understood")
-    merged = list(dict.fromkeys([*_selected(turn, step), *found]))
-    if "any" in found:
-        merged = ["any"]
-    await _store(turn, **{field: tuple(merged)})
-    names = dict(_multi_items(turn, step))
-    noted = ", ".join(names.get(k, k) for k in found)
-    await advance(turn, ack=turn.t("ack.noted_items", items=noted))
-
-
-async def _answer_single_text(turn: Turn, step: Step, text: str) -> None:
-    if step.name == "distance":
-        metres = read_distance_m(text)
-        if metres is not None:
-            await _store(turn, max_distance_m=metres)
-            await advance(turn, ack=turn.t("ack.noted"))
-            return
-    yes_no = read_yes_no(text)
-    by_truth = {c.stored: c for c in step.choices if isinstance(c.stored, bool)}
-    if yes_no is not None and yes_no in by_truth:  # "ja" to a yes/no question
-        await _set_single(turn, step, by_truth[yes_no])
-        return
-    labels = [turn.t(c.label) for c in step.choices]
-    found = read_choices(text, step.choices, labels)
-    if len(found) != 1:
-        raise InvalidAnswer("single.not_understood")
-    await _set_single(turn, step, found[0])
-
-
-async def _answer_summary_text(turn: Turn, text: str) -> None:
-    flow = flow_of(turn)
-    yes_no = read_yes_no(text)
-    if yes_no is True:
-        await finish(turn, flow)
-        return
-    if yes_no is False or read_command(text) is Command.CHANGE:
-        options = await question_options(turn, STEPS[flow.summary])
-        turn.say(turn.t("summary.what_to_change"), options)
-        return
-    folded = fold(text)
-    for step in flow.steps:
-        if step.kind is not Kind.SUMMARY and any(
-            w in folded.split() for w in turn.t(f"words.{step.name}").split(",")
-        ):
-            await edit(turn, step.name)
-            return
-    raise InvalidAnswer("summary.not_understood")

@@ -25,10 +25,13 @@ Weights (all in `Weights`; the module constant `WEIGHTS` holds the ones in use):
 * nearness: `distance` times exp(-d / `distance_scale_m`): next door scores it in full, at
   800 m about a third of it.
 * times: `times` in full when some time of day fits both ("any" fits every time), nothing
-  when none does, half when either side gave no times (unknown is neutral).
+  when none does, half when either side gave no times (unknown is neutral). It weighs about
+  as much as being next door, so that someone who has time in the morning is offered
+  morning things first.
 * group preference: `group` in full when preferences fit, half when unknown, nothing when
-  they clash. For a neighbour (met one to one) the two preferences fit when they are equal
-  or either is "both"; an initiative is a group, which fits "group" and "both".
+  they clash: someone who wants one-to-one is offered neighbours before group activities.
+  For a neighbour (met one to one) the two preferences fit when they are equal or either
+  is "both"; an initiative is a group, which fits "group" and "both".
 * fairness: the sum above is divided by 1 + `fairness` * log(1 + recent introductions), so
   that people and initiatives introduced often lately make room for others.
 
@@ -103,8 +106,8 @@ class Weights:
     shared: float = 1.5  # the seeker's gifts meet what the candidate offers
     distance: float = 2.0  # nearness, in full next door
     distance_scale_m: float = 800.0  # nearness decays as exp(-d / scale)
-    times: float = 1.0  # some time of day fits both
-    group: float = 0.5  # one-to-one or group preferences fit
+    times: float = 2.0  # some time of day fits both
+    group: float = 1.5  # one-to-one or group preferences fit
     fairness: float = 0.5  # divide by 1 + fairness * log(1 + recent introductions)
 
 
@@ -135,6 +138,7 @@ class Reason:
     they_offer: tuple[str, ...]  # the seeker's wishes that the candidate offers
     shared: tuple[str, ...]  # the seeker's gifts that the candidate offers too (not above)
     common_times: tuple[str, ...]
+    group: str | None = None  # "one" or "group": the seeker's own wish, and it fits
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -273,6 +277,7 @@ def score(
         return None
 
     common_times = _common_times(seeker.times, candidate.times)
+    group_fit = _group_fit(seeker.group_pref, candidate)
     known_times = bool(seeker.times and candidate.times)
     time_fit = (1.0 if common_times else 0.0) if known_times else 0.5
     total = (
@@ -281,7 +286,7 @@ def score(
         + weights.shared * _diminishing(len(shared))
         + weights.distance * math.exp(-distance / weights.distance_scale_m)
         + weights.times * time_fit
-        + weights.group * _group_fit(seeker.group_pref, candidate)
+        + weights.group * group_fit
     )
     total /= 1.0 + weights.fairness * math.log1p(max(0, candidate.recent_introductions))
     reason = Reason(
@@ -290,6 +295,7 @@ def score(
         they_offer=tuple(sorted(they_offer)),
         shared=tuple(sorted(shared)),
         common_times=common_times,
+        group=seeker.group_pref if seeker.group_pref in ("one", "group") and group_fit else None,
     )
     return Suggestion(candidate=candidate, score=total, reason=reason)
 

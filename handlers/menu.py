@@ -15,6 +15,8 @@ def menu_options(turn: Turn) -> tuple[Option, ...]:
         items = ORGANISER_ITEMS
         if turn.person.intake_done_at is not None:  # an organiser can be a resident too
             items = (*ORGANISER_ITEMS[:3], "ideas", *ORGANISER_ITEMS[3:])
+    if isinstance(turn.state.context.get("relay"), int):  # back to a conversation via the bot
+        items = ("relay", *items)
     more = bool(turn.state.context.get("shown"))  # suggestions were just shown: "more"
 
     def label(item: str) -> str:

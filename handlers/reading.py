@@ -13,6 +13,10 @@ from enum import StrEnum
 
 from rapidfuzz.distance import Levenshtein
 
+# The readers of names and yes/no live in `handlers/answers/`; these names stay for callers.
+from handlers.answers.names import read_name as read_name
+from handlers.answers.words import clean as clean
+from handlers.answers.yes_no import read_yes_no as read_yes_no
 from handlers.flow import Choice
 
 MAX_TEXT = 1000  # longer messages are not read: we ask for a short answer instead
@@ -72,30 +76,11 @@ _COMMANDS = {word: command for command, words in COMMAND_WORDS.items() for word 
 
 GREETINGS = frozenset(
     {"hallo", "hoi", "hai", "hey", "hi", "hello", "goedemorgen", "goedemiddag", "goedenavond",
-     "dag", "goeiedag", "morgen", "moi", "good morning"}
+     "dag", "goeiedag", "morgen", "moi", "good morning", "goeiemorgen", "goeiemiddag",
+     "goeienavond", "goedendag", "hallo daar", "hoi hoi", "hey there", "good afternoon",
+     "good evening", "hallootjes", "hoihoi", "middag", "avond", "hallo hallo"}
 )
-YES = frozenset(
-    {"ja", "jawel", "ja graag", "graag", "ok", "oke", "okay", "okee", "goed", "prima", "akkoord",
-     "klopt", "yes", "yes please", "sure", "y", "j", "👍", "ja hoor", "dat klopt", "correct"}
-)
-NO = frozenset(
-    {"nee", "neen", "nee dank je", "nee bedankt", "liever niet", "no", "no thanks", "n",
-     "niet", "nope", "👎"}
-)
-
-# A terminal escape sequence ("\x1b[31m") goes as a whole: its tail "[31m" would read as 31 m.
-_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
 _NOT_WORD = re.compile(r"[^\w\s?'\-]", re.UNICODE)
-
-
-def clean(text: str | None) -> str:
-    """Strip control and invisible characters and fold white space; keep emoji."""
-    if not text:
-        return ""
-    text = _ESCAPE.sub(" ", text)
-    text = _CONTROL.sub(" ", text.replace("\n", " ").replace("\t", " "))
-    return " ".join(text.split())
 
 
 def fold(text: str) -> str:
@@ -123,15 +108,6 @@ def read_command(text: str) -> Command | None:
 
 def is_greeting(text: str) -> bool:
     return fold(text) in GREETINGS
-
-
-def read_yes_no(text: str) -> bool | None:
-    folded = fold(text) or text.strip()
-    if folded in YES or text.strip() in YES:
-        return True
-    if folded in NO or text.strip() in NO:
-        return False
-    return None
 
 
 def read_numbers(text: str) -> list[int] | None:
@@ -169,69 +145,6 @@ def read_choices(text: str, choices: Sequence[Choice], labels: Sequence[str]) ->
                 found.append(choice)
                 break
     return found
-
-
-_NAME_PREFIXES = (
-    "ik heet",
-    "ik ben",
-    "mijn naam is",
-    "noem me",
-    "noem mij",
-    "zeg maar",
-    "my name is",
-    "i am",
-    "i'm",
-    "call me",
-)
-
-
-def read_name(text: str) -> str | None:
-    """A first name from "Anna", "ik heet Anna", "mijn naam is anna de vries"."""
-    cleaned = clean(text)
-    lowered = cleaned.lower()
-    for prefix in _NAME_PREFIXES:
-        if lowered.startswith(prefix + " "):
-            cleaned = cleaned[len(prefix) + 1 :]
-            break
-    cleaned = cleaned.strip(" .,!?:;\"'")
-    if not cleaned or len(cleaned) > 40 or not any(c.isalpha() for c in cleaned):
-        return None
-    if any(c.isdigit() for c in cleaned) or "@" in cleaned or "://" in cleaned:
-        return None
-    if not all(c.isalpha() or c in " -'." for c in cleaned):
-        return None
-    if read_yes_no(cleaned) is not None:  # "ja" or "nee" to "what may I call you?"
-        return None
-    words = cleaned.split()
-    if len(words) > 4:
-        return None
-    first = words[0]
-    return first[:1].upper() + first[1:]
-
-
-_POSTCODE = re.compile(r"(?<!\d)([1-9]\d{3})\s?(?:[a-zA-Z]{2})?(?!\d)")
-
-
-def read_postcode(text: str) -> str | None:
-    """The 4 digits of a Dutch postcode ("7607", "7607 AB", "7607ab")."""
-    match = _POSTCODE.search(clean(text))
-    return match.group(1) if match else None
-
-
-_DISTANCE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(km|kilometer|kilometers|m|meter|meters)\b")
-
-
-def read_distance_m(text: str) -> int | None:
-    """"500 meter", "1,5 km" → metres, kept within 100 m and 50 km."""
-    match = _DISTANCE.search(clean(text).lower())
-    if not match:
-        return None
-    written, unit = match.group(1), match.group(2)
-    if not unit.startswith("k") and re.fullmatch(r"\d{1,3}\.\d{3}", written):
-        written = written.replace(".", "")  # "1.000 meter": a Dutch thousands point
-    number = float(written.replace(",", "."))
-    metres = number * 1000 if unit.startswith("k") else number
-    return int(min(max(metres, 100), 50_000))
 
 
 def read_short_text(text: str, max_length: int) -> str | None:

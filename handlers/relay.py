@@ -41,6 +41,24 @@ async def relay_text(turn: Turn, text: str) -> None:
         )
     turn.say(turn.t("relay.sent"))
     turn.resume(str(turn.state.context.get("resume", "done")))
+    turn.set_context(**{LAST_RELAY: intro.id})
+
+
+LAST_RELAY = "relay"  # context: the conversation this person last wrote in through the bot
+
+
+async def pass_on_typed(turn: Turn, text: str) -> bool:
+    """Typed words at the menu after writing through the bot: pass them on as well."""
+    intro_id = turn.state.context.get(LAST_RELAY)
+    if not isinstance(intro_id, int):
+        return False
+    intro = await turn.store.get_introduction(intro_id)
+    if intro is None or intro.status != "accepted" or not intro.relay_open:
+        turn.drop_context(LAST_RELAY)
+        return False
+    turn.set_context(intro=intro_id, resume=turn.resume_point())
+    await relay_text(turn, text)
+    return True
 
 
 async def end_relay(turn: Turn, intro: Introduction, as_requester: bool) -> None:

@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from handlers import ideas, intake, introductions, menu, organiser, privacy, relay, visibility
+from handlers import (
+    ideas,
+    intake,
+    introductions,
+    menu,
+    organiser,
+    privacy,
+    relay,
+    taps,
+    typed,
+    visibility,
+)
 from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FIRST_STEP, FLOW_OF, INTAKE_FLOW, STEPS, Kind
 from handlers.i18n import LANGUAGES
@@ -120,6 +131,10 @@ async def _menu_choice(turn: Turn, key: str) -> None:
         await organiser.list_mine(turn)
         menu.show_menu(turn)
         return
+    if key == "menu:relay" and isinstance(turn.state.context.get("relay"), int):
+        turn.goto(relay.RELAY_STEP, intro=turn.state.context["relay"], resume=turn.resume_point())
+        turn.say(turn.t("relay.write_again"))
+        return
     commands = {
         "menu:ideas": Command.IDEAS,
         "menu:change": Command.CHANGE,
@@ -133,14 +148,22 @@ async def _menu_choice(turn: Turn, key: str) -> None:
 
 
 async def _menu_text(turn: Turn, text: str) -> None:
+    """Words at the menu: a suggestion named ("stel me voor bij de repair cafe"), or a
+    message for the conversation this person last wrote in through the bot."""
+    target = await ideas.find_shown(turn, text)
+    if target is not None:
+        await introductions.request(turn, *target)
+        return
+    if await relay.pass_on_typed(turn, text):
+        return
     raise InvalidAnswer("menu.not_understood")
 
 
 INTAKE_STAGE = Stage(
     ask=lambda turn: intake.ask(turn),
     options=_intake_options,
-    choice=intake.answer_choice,
-    text=intake.answer_text,
+    choice=taps.answer_choice,
+    text=typed.answer_text,
 )
 STAGES: dict[str, Stage] = {name: INTAKE_STAGE for name in STEPS}
 STAGES[privacy.FORGET_STEP] = Stage(_ask_forget, _forget_options, _forget_choice, _forget_text)
@@ -215,7 +238,7 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
     step = turn.state.step
     stage = STAGES[step]
     if command is Command.HELP:
-        turn.say(turn.t("help.text"))
+        turn.say(turn.t("help.menu") if step == DONE else turn.t("help.text"))
         await stage.ask(turn)
     elif command is Command.BACK:
         await _go_back(turn)
@@ -248,9 +271,9 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         turn.say(turn.t("welcome.back", name_sep=turn.name_sep))
         await stage.ask(turn)
     elif command is Command.SKIP and step in STEPS and STEPS[step].kind is not Kind.SUMMARY:
-        await intake.answer_choice(turn, intake.SKIP_KEY)
+        await taps.answer_choice(turn, intake.SKIP_KEY)
     elif command is Command.DONE and step in STEPS and STEPS[step].kind is Kind.MULTI:
-        await intake.answer_choice(turn, intake.DONE_KEY)
+        await taps.answer_choice(turn, intake.DONE_KEY)
     elif command is Command.IDEAS and turn.person.intake_done_at is None:
         turn.say(turn.t("ideas.after_intake"))
         await stage.ask(turn)

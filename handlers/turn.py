@@ -13,7 +13,7 @@ from handlers.taxonomy import Taxonomy
 from storage.records import ConversationState, Person
 from storage.store import Store
 
-STICKY = ("return_to", "draft", "initiative_id")
+STICKY = ("return_to", "draft", "initiative_id", "live", "relay")
 
 
 @dataclass

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from handlers.i18n import LANGUAGES, Texts, pick_language
 from handlers.messages import Inbound, Option, Reply
 from handlers.organiser import read_invite
-from handlers.reading import Command, clean, fold, read_command, read_yes_no
+from handlers.reading import (
+    Command,
+    clean,
+    fold,
+    has_words,
+    is_greeting,
+    read_command,
+    read_yes_no,
+)
 
 STRANGER_TURN = "0"
 ENGLISH_WORDS = frozenset({"yes", "yes please", "sure", "okay", "english", "y", "hello", "hi"})
@@ -26,20 +34,30 @@ class StrangerAnswer:
     invite: str | None = None  # an organiser's invite code, carried through the buttons
 
 
-def welcome(
-    texts: Texts, language: str, *, intro_key: str | None = None, invite: str | None = None
-) -> tuple[Reply, ...]:
+def _consent_options(texts: Texts, language: str, invite: str | None) -> tuple[Option, ...]:
     other = "en" if language == "nl" else "nl"
-    hello = texts(language, "welcome.hello")
-    if intro_key:
-        hello = texts(language, intro_key) + "\n\n" + hello
     code = f":{invite}" if invite else ""
-    options = (
+    return (
         Option(f"{STRANGER_TURN}:yes:{language}{code}", texts(language, "button.consent_yes")),
         Option(f"{STRANGER_TURN}:no:{language}", texts(language, "button.consent_no")),
         Option(f"{STRANGER_TURN}:lang:{other}{code}", texts(other, "button.switch_language")),
     )
+
+
+def welcome(
+    texts: Texts, language: str, *, intro_key: str | None = None, invite: str | None = None
+) -> tuple[Reply, ...]:
+    hello = texts(language, "welcome.hello")
+    if intro_key:
+        hello = texts(language, intro_key) + "\n\n" + hello
+    options = _consent_options(texts, language, invite)
     return (Reply(hello), Reply(texts(language, "welcome.consent"), options))
+
+
+def ask_again(texts: Texts, language: str) -> tuple[Reply, ...]:
+    """Words that are neither yes nor no: say so, and ask only the consent question again."""
+    text = texts(language, "welcome.not_understood") + "\n\n" + texts(language, "welcome.consent")
+    return (Reply(text, _consent_options(texts, language, None)),)
 
 
 def read_stranger(texts: Texts, msg: Inbound) -> StrangerAnswer:
@@ -89,4 +107,6 @@ def read_stranger(texts: Texts, msg: Inbound) -> StrangerAnswer:
         return StrangerAnswer(None, welcome(texts, chosen))
     if command is Command.HELP:
         return StrangerAnswer(None, welcome(texts, language, intro_key="help.before_consent"))
-    return StrangerAnswer(None, welcome(texts, language))
+    if is_greeting(text) or not has_words(text):
+        return StrangerAnswer(None, welcome(texts, language))
+    return StrangerAnswer(None, ask_again(texts, language))

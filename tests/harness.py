@@ -26,6 +26,7 @@ class Resident:
     language_code: str | None = "nl"
     channel: str = "test"
     last: list[Reply] = field(default_factory=list)
+    screen: list[Reply] = field(default_factory=list)  # everything received, oldest first
     taps: int = 0
 
     def inbound(self, **values: object) -> Inbound:
@@ -40,6 +41,7 @@ class Resident:
 
     async def deliver(self, inbound: Inbound) -> list[Reply]:
         self.last = await self.conversations.handle(inbound)
+        self.screen.extend(self.last)
         return self.last
 
     async def send(self, text: str | None) -> list[Reply]:
@@ -69,6 +71,17 @@ class Resident:
                         self.taps += 1
                         return await self.press(option.key)
         raise AssertionError(f"no {label!r} under {text!r} in {self.text}")
+
+    async def tap_on_screen(self, text: str, label: str) -> list[Reply]:
+        """Tap `label` on the newest message so far whose text contains `text`: a keyboard
+        higher up in the chat that still takes taps."""
+        for reply in reversed(self.screen):
+            if text in reply.text:
+                for option in reply.options:
+                    if label.lower() in option.label.lower():
+                        self.taps += 1
+                        return await self.press(option.key)
+        raise AssertionError(f"no {label!r} under {text!r} on the screen")
 
     def find(self, label: str) -> Option:
         for option in self.options:

@@ -366,9 +366,8 @@ async def resident_intake(app: App, peer: Peer, profile: Profile, ideas: int) ->
     await peer.tap(f"👤 {peer.name}", 2)
     await peer.tap(f"📍 {AREA}", 2)
     for tags in (profile.gifts, profile.wishes):
-        for tag_id in tags:
-            await peer.tap(tag(tag_id), 0)  # ticked in place
-        await peer.tap(t(app, "button.done"), 1)
+        for number, tag_id in enumerate(tags):  # the first tick asks the next question too
+            await peer.tap(tag(tag_id), 0 if number else 1)
     await peer.tap(t(app, "choice.times.any"), 1)
     await peer.tap(t(app, f"choice.distance.{profile.distance}"), 1)
     await peer.tap(t(app, f"choice.group.{profile.group}"), 1)
@@ -398,6 +397,7 @@ def soup_idea(app: App) -> str:
         (
             t(app, "ideas.reason.shared", tags="koken"),
             t(app, "ideas.reason.they_offer", tags="samen eten"),
+            t(app, "ideas.reason.times", times=t(app, "said.times.afternoon")),
         )
     )
     return (
@@ -515,16 +515,14 @@ async def test_organiser_to_resident_to_neighbour_over_telegram(
     assert t(app, "ask.offers") in (offers.text or "")
     [needs] = await henk.say("samen eten en koken", 1)
     assert t(app, "ask.needs") in (needs.text or "")
-    assert tag("eat_together").lower() in (needs.text or "").lower()
-    await henk.tap(tag("diy"), 0)
+    assert "samen eten" in (needs.text or "").lower()  # said back in words
+    venue, _areas = await henk.tap(tag("diy"), 2)  # ticked, and the next question at once
     assert f"✅ {tag('diy')}" in henk.current(needs.message_id).buttons
-    venue, _areas = await henk.tap(t(app, "button.done"), 2)
     assert t(app, "ask.venue") in (venue.text or "")
     ack, schedule = await henk.say("7605", 2)
     assert ack.text == t(app, "ack.place", place="Almelo")
     assert t(app, "ask.schedule") in (schedule.text or "")
-    await henk.tap(t(app, "choice.times.afternoon"), 0)
-    [cost] = await henk.tap(t(app, "button.done"), 1)
+    [cost] = await henk.tap(t(app, "choice.times.afternoon"), 1)
     assert t(app, "ask.cost") in (cost.text or "")
     [access] = await henk.say("ja", 1)
     assert t(app, "ask.access") in (access.text or "")
@@ -633,7 +631,8 @@ async def test_organiser_to_resident_to_neighbour_over_telegram(
     assert anna_idea.text == (
         "👤 " + t(app, "ideas.neighbour", name="Anna", area=AREA) + "\n📍 "
         + t(app, "ideas.band.near") + " — "  # never metres between residents
-        + t(app, "ideas.reason.shared", tags="koken")
+        + t(app, "ideas.reason.shared", tags="koken") + "; "
+        + t(app, "ideas.reason.one")  # Bram wants one to one, and Anna is fine with that
     )  # fmt: skip
     [route] = await bram.tap(t(app, "button.introduce"), 1, on=anna_idea)
     asked, _menu = await bram.tap(t(app, "button.route_username", username=BRAM_USERNAME), 2)

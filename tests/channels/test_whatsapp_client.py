@@ -277,16 +277,23 @@ async def conversation_replies(app: App, language: str) -> list[Reply]:
     resident.language_code = language
     replies = [*await resident.send("hallo"), *await resident.press(resident.options[0].key)]
     pressed_more = False
+    pressed: set[str] = set()  # a button tapped twice in a row is taken as a double tap
     for _ in range(30):
-        keys = {o.key.partition(":")[2]: o.key for o in resident.options}
+        asking = [r for r in resident.last if r.options]  # the question asked last
+        keys = {o.key.partition(":")[2]: o.key for o in (asking[-1].options if asking else ())}
         if "visible:no" in keys:
             replies += await resident.press(keys["visible:no"])
             break
         wanted: str | None = next((k for k in ("done", "confirm") if k in keys), None)
-        if "more" in keys and not pressed_more:
+        if "more" in keys and not pressed_more:  # the longest path: all tags shown once
             wanted, pressed_more = "more", True
         elif wanted is None:
-            wanted = next(k for k in keys if k not in ("skip", "more"))
+            fresh = [k for k in keys if keys[k] not in pressed]
+            wanted = next((k for k in fresh if k not in ("skip", "more")), None)
+            wanted = wanted or next((k for k in fresh if k in ("more", "skip")), None)
+        if wanted is None:  # a question answered in words only
+            raise AssertionError(f"no button to go on with: {resident.text!r}")
+        pressed.add(keys[wanted])
         replies += await resident.press(keys[wanted])
     else:
         raise AssertionError("the intake did not end")

@@ -7,17 +7,19 @@ from tests.harness import assert_free_text_profile, person_of, seeded, state_of
 
 
 async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
+    """Sanne taps: two gifts, two wishes, one time of day; no "Klaar" needed anywhere."""
     anna = await seeded(app, community=True)
     await anna.send("hallo")
     assert await person_of(app.database, anna) is None  # nothing stored before yes
     await anna.tap("ja, ik doe mee")
     await anna.tap("Anna")
     await anna.tap("Almelo centrum")
-    await anna.tap("Koken")
-    await anna.tap("Klaar")
-    await anna.tap("Wandelen")
-    await anna.tap("Klaar")
-    await anna.tap("Maakt niet uit")
+    await anna.tap("Koken")  # moves on to the wishes at once ...
+    assert "Wat zou je graag willen?" in anna.text
+    await anna.tap_on_screen("Wat doe je graag", "Bakken")  # ... the gifts still take a tick
+    await anna.tap_on_screen("Wat zou je graag willen", "Wandelen")
+    await anna.tap_on_screen("Wat zou je graag willen", "Koffie")
+    await anna.tap_on_screen("Wanneer", "Ochtend")
     await anna.tap("800 m")
     await anna.tap("In een groep")
     await anna.tap("alleen gratis")
@@ -30,9 +32,9 @@ async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
     assert person is not None
     assert person.first_name == "Anna"
     assert person.postcode == "7607"
-    assert person.gifts == ("cooking",)
-    assert person.wishes == ("walking",)
-    assert person.times == ("any",)
+    assert person.gifts == ("cooking", "baking")
+    assert person.wishes == ("walking", "company")
+    assert person.times == ("morning",)
     assert person.max_distance_m == 800
     assert person.group_pref == "group"
     assert person.free_only is True
@@ -40,6 +42,73 @@ async def test_buttons_only_intake_takes_at_most_twelve_taps(app: App) -> None:
     assert person.neighbour_visible is False
     state = await state_of(app.database, anna)
     assert state is not None and state.step == "done"
+    assert "live" not in state.context
+
+
+async def test_the_shortest_intake_by_buttons(app: App) -> None:
+    """One tap per question: ten taps from hello to the suggestions."""
+    anna = await seeded(app)
+    await anna.send("hallo")
+    for label in (
+        "ja, ik doe mee",
+        "Anna",
+        "Almelo centrum",
+        "Koken",
+        "Wandelen",
+        "Maakt niet uit",
+        "800 m",
+        "In een groep",
+        "alleen gratis",
+        "dit klopt",
+    ):
+        await anna.tap(label)
+    assert anna.taps == 10
+    person = await person_of(app.database, anna)
+    assert person is not None and person.intake_done_at is not None
+
+
+async def test_a_double_tap_is_ignored_and_never_undoes(app: App) -> None:
+    anna = await seeded(app)
+    await anna.send("hallo")
+    await anna.tap("ja, ik doe mee")
+    await anna.tap("Anna")
+    await anna.tap("Almelo centrum")
+    koken = anna.find("Koken")
+    await anna.press(koken.key)
+    assert "Wat zou je graag willen?" in anna.text
+    assert await anna.press(koken.key) == []  # the same button again, a moment later
+    person = await person_of(app.database, anna)
+    assert person is not None and person.gifts == ("cooking",)
+    state = await state_of(app.database, anna)
+    assert state is not None and state.step == "wishes"
+    await anna.tap_on_screen("Wat zou je graag willen", "Wandelen")
+    await anna.tap_on_screen("Wanneer", "Ochtend")
+    eight = anna.find("800 m")
+    await anna.press(eight.key)
+    assert await anna.press(eight.key) == []  # no "that button belongs to an earlier question"
+    state = await state_of(app.database, anna)
+    assert state is not None and state.step == "group"
+
+
+async def test_numbers_out_of_range_and_two_numbers_at_a_single_question(app: App) -> None:
+    anna = await seeded(app)
+    await anna.send("hallo")
+    await anna.tap("ja, ik doe mee")
+    await anna.tap("Anna")
+    await anna.tap("Almelo centrum")
+    await anna.send("koken")
+    await anna.send("wandelen")
+    replies = await anna.send("1 2 3 99")  # at "when": three of them, and one not there
+    assert "99 staat er niet bij." in anna.text
+    person = await person_of(app.database, anna)
+    assert person is not None and person.times == ("morning", "afternoon", "evening")
+    assert "Hoe ver" in replies[-1].text
+    await anna.send("1 3")  # two numbers at a one-answer question: which one?
+    assert "Bedoel je om de hoek (400 m) of in mijn wijk of dorp (2 km)?" in anna.text
+    assert [o.label for o in anna.options] == ["Om de hoek (400 m)", "In mijn wijk of dorp (2 km)"]
+    await anna.send("2")  # the numbers now count these two
+    person = await person_of(app.database, anna)
+    assert person is not None and person.max_distance_m == 2000
 
 
 async def test_free_text_only_intake(app: App) -> None:

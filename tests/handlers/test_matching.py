@@ -297,10 +297,24 @@ def test_fairness_lowers_those_introduced_often() -> None:
 def test_weights_can_be_changed_in_one_place() -> None:
     near_no_time = make_candidate(id=1, north_m=50, times=frozenset({"evening"}))
     far_with_time = make_candidate(id=2, north_m=1800)
-    assert ranked_ids(make_seeker(), [near_no_time, far_with_time]) == [1, 2]
-    only_times = replace(WEIGHTS, distance=0.0)
-    found = rank(make_seeker(), [near_no_time, far_with_time], NOTHING, weights=only_times)
+    assert ranked_ids(make_seeker(), [near_no_time, far_with_time]) == [2, 1]  # time counts
+    nearness_first = replace(WEIGHTS, distance=4.0)
+    found = rank(make_seeker(), [near_no_time, far_with_time], NOTHING, weights=nearness_first)
+    assert [s.candidate.id for s in found] == [1, 2]
+
+
+def test_mornings_and_one_to_one_come_before_a_nearer_weekend_group() -> None:
+    """Riek has time in the morning and wants one-to-one: the weekend group is not first."""
+    seeker = make_seeker(times=frozenset({"morning"}), group_pref="one")
+    weekend_group = make_candidate("initiative", id=1, north_m=100, times=frozenset({"weekend"}))
+    morning_neighbour = make_candidate(
+        "neighbour", id=2, north_m=600, times=frozenset({"morning"}), group_pref="one"
+    )
+    found = rank(seeker, [weekend_group, morning_neighbour], NOTHING)
     assert [s.candidate.id for s in found] == [2, 1]
+    assert found[0].reason.common_times == ("morning",)
+    assert found[0].reason.group == "one"
+    assert found[1].reason.group is None and found[1].reason.common_times == ()
 
 
 def test_rank_keeps_the_limit_and_breaks_ties_by_kind_and_id() -> None:

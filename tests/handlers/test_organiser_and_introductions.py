@@ -42,7 +42,6 @@ async def test_organiser_describes_an_initiative_that_waits_for_approval(app: Ap
     await henk.send("koken")
     await henk.send("7607")
     await henk.tap("Middag")
-    await henk.tap("Klaar")
     await henk.send("ja")
     await henk.tap("Ja")
     await henk.tap("Ongeveer 5")

@@ -1,0 +1,113 @@
+"""How far someone would go: "500 meter", "twee kilometer", "10 minuten lopen", "niet te
+ver", "om de hoek", "ik heb een fiets", "ik loop slecht".
+
+A number with a unit wins. Otherwise every phrase found gives a distance; readings close to
+each other give the nearest (the safer one), readings far apart are asked about.
+"""
+
+from __future__ import annotations
+
+import re
+
+from handlers.answers import Either
+from handlers.answers.words import clean, digits, has_phrase, words
+
+WALK_M_PER_MIN = 80
+CYCLE_M_PER_MIN = 250
+LOWEST, HIGHEST = 100, 50_000
+
+_PHRASES: tuple[tuple[str, int], ...] = (
+    ("niet verder dan de wijk", 2000), ("niet verder dan het dorp", 2000),
+    ("niet verder dan de buurt", 800), ("niet te ver", 800), ("niet zo ver", 800),
+    ("niet ver", 800), ("not too far", 800), ("not far", 800),
+    ("om de hoek", 400), ("straat", 400), ("street", 400), ("naast de deur", 400),
+    ("hier vlakbij", 400), ("vlakbij", 400),
+    ("loop slecht", 400), ("slecht ter been", 400), ("niet ver lopen", 400),
+    ("niet goed lopen", 400), ("rollator", 400), ("around the corner", 400),
+    ("dichtbij", 800), ("dicht bij", 800), ("buurt", 800), ("nearby", 800),
+    ("te voet", 800), ("lopend", 800), ("lopen", 800), ("walking distance", 800),
+    ("wandelafstand", 800), ("walk", 800), ("on foot", 800), ("close", 800),
+    ("wijk", 2000), ("dorp", 2000), ("village", 2000), ("district", 2000),
+    ("scootmobiel", 2000), ("rolstoel", 800),
+    ("fiets", 5000), ("fietsen", 5000), ("fietst", 5000), ("ebike", 5000), ("cycle", 5000),
+    ("bike", 5000), ("bus", 5000), ("stad", 5000), ("town", 5000),
+    ("verder", 5000), ("ver mag", 5000), ("further", 5000), ("far", 5000),
+    ("maakt niet uit", 5000), ("doesnt matter", 5000),
+    ("auto", 10_000), ("car", 10_000), ("trein", 10_000), ("openbaar vervoer", 10_000),
+)  # fmt: skip
+_LONGEST_FIRST = sorted(_PHRASES, key=lambda item: -len(item[0]))
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+_KM = re.compile(rf"{_NUMBER}\s*(km|kilometer|kilometers|kilometre|kilometres|kms)\b")
+_KM_OR = re.compile(r"\b(?:km|kilometer) of (\d+)\b")  # "een kilometer of twee"
+_M = re.compile(rf"{_NUMBER}\s*(m|meter|meters|metres|metre|mtr)\b")
+_MILES = re.compile(rf"{_NUMBER}\s*(miles?)\b")
+_MINUTES = re.compile(rf"{_NUMBER}\s*(min|mins|minuten|minuutjes|minuut|minutes)\b")
+_QUARTER = re.compile(r"\bkwartier(?:tje)?\b")
+_HALF_HOUR = re.compile(r"\bhalf uur(?:tje)?\b|\bhalf an hour\b")
+
+EXAMPLES: tuple[tuple[str, int | Either[int] | None], ...] = (
+    ("500 meter", 500),
+    ("1,5 km", 1500),
+    ("twee kilometer", 2000),
+    ("een kilometer of twee", 2000),
+    ("10 minuten lopen", 800),
+    ("een kwartiertje fietsen", 3750),
+    ("niet te ver, ik loop slecht", 400),
+    ("niet te ver, in mijn buurt", 800),
+    ("om de hoek", 400), ("straat", 400), ("street", 400),
+    ("ik heb een fiets", 5000),
+    ("niet verder dan de wijk", 2000),
+    ("om de hoek of met de auto", Either((400, 10_000))),
+    ("koffie", None),
+)
+
+
+def _number(written: str) -> float:
+    if re.fullmatch(r"\d{1,3}\.\d{3}", written):
+        written = written.replace(".", "")  # "1.000 meter": a Dutch thousands point
+    return float(written.replace(",", "."))
+
+
+def _measured(text: str) -> int | None:
+    """A distance given as a number: kilometres, metres, miles or minutes of travel."""
+    if match := _KM_OR.search(text):
+        return int(match.group(1)) * 1000
+    if match := _KM.search(text):
+        return round(_number(match.group(1)) * 1000)
+    if match := _M.search(text):
+        return round(_number(match.group(1)))
+    if match := _MILES.search(text):
+        return round(_number(match.group(1)) * 1609)
+    minutes = None
+    if match := _MINUTES.search(text):
+        minutes = _number(match.group(1))
+    elif _QUARTER.search(text):
+        minutes = 15
+    elif _HALF_HOUR.search(text):
+        minutes = 30
+    if minutes is None:
+        return None
+    cycling = any(w in text for w in ("fiets", "cycl", "bike", "scootmobiel"))
+    return round(minutes * (CYCLE_M_PER_MIN if cycling else WALK_M_PER_MIN))
+
+
+def read_distance(text: str) -> int | Either[int] | None:
+    """Metres (kept within 100 m and 50 km), or the readings to ask about, or None."""
+    written = digits(clean(text).replace("'", "")).lower()
+    measured = _measured(written)
+    if measured is not None:
+        return min(max(measured, LOWEST), HIGHEST)
+    said = words(written)
+    joined = " ".join(said)
+    found: list[int] = []
+    for phrase, metres in _LONGEST_FIRST:
+        if has_phrase(said, phrase):
+            found.append(metres)
+            joined = joined.replace(phrase, "_")
+            said = joined.split()
+    if not found:
+        return None
+    nearest, farthest = min(found), max(found)
+    if farthest <= 2.5 * nearest:
+        return nearest
+    return Either((nearest, farthest))

@@ -1,0 +1,43 @@
+"""Free activities only, or may it cost a little: "ik heb weinig geld", "een paar euro is
+goed", "het mag niks kosten", "niet alleen gratis"."""
+
+from __future__ import annotations
+
+from handlers.answers.words import has_phrase, words
+from handlers.answers.yes_no import read_yes_no
+
+# Checked in this order: the first phrase found decides.
+_PHRASES: tuple[tuple[str, bool], ...] = (
+    ("niet alleen gratis", False), ("not only free", False), ("geen probleem", False),
+    ("no problem", False), ("maakt niet uit", False), ("doesnt matter", False),
+    ("niet veel geld", True), ("weinig geld", True), ("geen geld", True), ("no money", True),
+    ("niks kosten", True), ("niets kosten", True), ("niks betalen", True),
+    ("niets betalen", True), ("niet betalen", True), ("kan niet betalen", True),
+    ("krap", True), ("betaalbaar", True), ("affordable", True), ("arm", True), ("minima", True),
+    ("bijstand", True), ("aow", True),
+    ("gratis", True), ("kosteloos", True), ("free", True), ("cant afford", True),
+    ("bijdrage", False), ("euro", False), ("euros", False), ("betalen", False),
+    ("kosten", False), ("kost", False), ("geld", False), ("fee", False), ("pay", False),
+    ("paying", False), ("paid", False), ("cost", False), ("money", False),
+)  # fmt: skip
+
+EXAMPLES: tuple[tuple[str, bool | None], ...] = (
+    ("ja", True),
+    ("alleen gratis", True),
+    ("ik heb weinig geld", True),
+    ("het mag niks kosten", True),
+    ("nee", False),
+    ("een paar euro is goed", False),
+    ("niet alleen gratis", False),
+    ("geld is geen probleem", False),
+    ("wandelen", None),
+)
+
+
+def read_free(text: str) -> bool | None:
+    """True for free activities only, False when a small fee is fine, None when unclear."""
+    said = words(text)
+    for phrase, free in _PHRASES:
+        if has_phrase(said, phrase):
+            return free
+    return read_yes_no(text)

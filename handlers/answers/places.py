@@ -1,0 +1,158 @@
+"""Where someone lives: a postcode, or a village or town from the shipped postcode list.
+
+`Gazetteer.load()` reads `handlers/data/postcodes.tsv`, the 4-digit postcode centroids
+derived from GeoNames (geonames.org, CC BY 4.0), so every Dutch postcode and place name
+works from the first start. A place stands for the postcode nearest its middle.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+
+from rapidfuzz import fuzz, process
+
+from handlers.answers.words import clean, words
+
+_POSTCODE = re.compile(r"(?<!\d)([1-9]\d{3})\s?(?:[a-zA-Z]{2})?(?!\d)")
+_LEADS = ("ik woon in", "woon in", "ik woon", "i live in", "in", "te", "bij", "uit", "from")
+_ALIASES = {"den haag": "'s-Gravenhage", "the hague": "'s-Gravenhage", "den bosch":
+            "'s-Hertogenbosch"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Place:
+    """One 4-digit postcode area and its centroid."""
+
+    code: str
+    name: str
+    municipality: str
+    latitude: float
+    longitude: float
+
+
+def _key(name: str) -> str:
+    """A place name as it is compared: "'s-Gravendeel" and "s Gravendeel" → "gravendeel"."""
+    folded = " ".join(words(name))
+    return folded.removeprefix("s ").removeprefix("t ")
+
+
+class Gazetteer:
+    """Postcodes and place names; pure data, read once."""
+
+    def __init__(self, places: list[Place]) -> None:
+        self.by_code = {place.code: place for place in places}
+        grouped: dict[str, list[Place]] = defaultdict(list)
+        for place in places:
+            grouped[_key(place.name)].append(place)
+        for place in places:
+            town = _key(place.municipality)
+            if town and town not in grouped:
+                grouped[town].extend(p for p in places if p.municipality == place.municipality)
+        self.by_name = {key: _middle(found) for key, found in grouped.items() if key}
+        self._names = list(self.by_name)
+
+    @classmethod
+    def load(cls) -> Gazetteer:
+        return _load_packaged()
+
+    @classmethod
+    def from_lines(cls, lines: list[str]) -> Gazetteer:
+        places = []
+        for line in lines:
+            if line.startswith("#") or not line.strip():
+                continue
+            code, name, municipality, latitude, longitude = line.rstrip("\n").split("\t")
+            places.append(Place(code, name, municipality, float(latitude), float(longitude)))
+        return cls(places)
+
+    def nearest(self, latitude: float, longitude: float) -> Place | None:
+        """The postcode whose centroid is nearest, within about 10 km; None elsewhere."""
+        scale = math.cos(math.radians(latitude))
+
+        def degrees(place: Place) -> float:
+            return math.hypot(place.latitude - latitude, (place.longitude - longitude) * scale)
+
+        best = min(self.by_code.values(), key=degrees, default=None)
+        return best if best is not None and degrees(best) < 0.09 else None
+
+    def find(self, name: str) -> Place | None:
+        """The place called `name`, typos allowed; None when no name is close enough."""
+        key = _key(_ALIASES.get(" ".join(words(name)), name))
+        if not key:
+            return None
+        if key in self.by_name:
+            return self.by_name[key]
+        if len(key) < 4:
+            return None
+        best = process.extractOne(key, self._names, scorer=fuzz.ratio, score_cutoff=84)
+        return self.by_name[best[0]] if best else None
+
+
+def _middle(places: list[Place]) -> Place:
+    """The postcode nearest the middle of a place (the larger place when a name is twice)."""
+    by_town: dict[str, list[Place]] = defaultdict(list)
+    for place in places:
+        by_town[place.municipality].append(place)
+    biggest = max(by_town.values(), key=len)
+    lat = sum(p.latitude for p in biggest) / len(biggest)
+    lon = sum(p.longitude for p in biggest) / len(biggest)
+    return min(biggest, key=lambda p: math.hypot(p.latitude - lat, p.longitude - lon))
+
+
+@functools.cache
+def _load_packaged() -> Gazetteer:
+    resource = resources.files("handlers").joinpath("data", "postcodes.tsv")
+    return Gazetteer.from_lines(resource.read_text(encoding="utf-8").splitlines())
+
+
+EXAMPLES: tuple[tuple[str, str | None], ...] = (
+    ("7607", "7607"),
+    ("7607 AB", "7607"),
+    ("mijn postcode is 3291", "3291"),
+    ("ik woon in almelo", "Almelo"),
+    ("Amelo", "Almelo"),
+    ("s-Gravendeel", "'s-Gravendeel"),
+    ("Oud Beijerland", "Oud-Beijerland"),
+    ("Den Haag", "'s-Gravenhage"),
+    ("weet ik veel", None),
+)
+
+
+def read_postcode(text: str) -> str | None:
+    """The 4 digits of a Dutch postcode ("7607", "7607 AB", "7607ab")."""
+    match = _POSTCODE.search(clean(text))
+    return match.group(1) if match else None
+
+
+def read_place_name(text: str) -> str:
+    """The place name in "ik woon in Strijen": what follows the words before it."""
+    said = " ".join(words(text.split(",")[0]))
+    for lead in _LEADS:
+        if said.startswith(lead + " "):
+            return said[len(lead) + 1 :]
+    return said
+
+
+def read_place(text: str, gazetteer: Gazetteer) -> str | None:
+    """A postcode, or the name of a place in the list: what the example table shows."""
+    code = read_postcode(text)
+    if code is not None:
+        return code
+    place = gazetteer.find(read_place_name(text)) or _named_inside(text, gazetteer)
+    return place.name if place else None
+
+
+def _named_inside(text: str, gazetteer: Gazetteer) -> Place | None:
+    """A place named anywhere in a sentence: "in het centrum van Almelo" (no typos here)."""
+    said = words(text)
+    for size in (3, 2, 1):
+        for start in range(len(said) - size + 1):
+            key = _key(" ".join(said[start : start + size]))
+            if len(key) >= 3 and key in gazetteer.by_name:
+                return gazetteer.by_name[key]
+    return None
