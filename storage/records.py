@@ -185,3 +185,63 @@ class OutboxMessage:
     person_id: int
     text: str
     options: tuple[tuple[str, str], ...] = ()  # (key, label)
+
+
+# -- moderation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a dashboard query may return: one organisation's, or (None) everyone's."""
+
+    organisation_id: int | None
+
+
+@dataclass(frozen=True)
+class Moderator:
+    id: int
+    email: str
+    name: str
+    role: str  # admin or moderator
+    organisation_id: int
+    organisation_name: str
+    password_hash: str
+    must_change_password: bool
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(None if self.role == "admin" else self.organisation_id)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    person_id: int
+    reason: str
+    priority: int
+    status: str  # open, assigned, closed
+    created_at: datetime
+    assignee_id: int | None = None
+    assignee_name: str | None = None
+    first_name: str | None = None
+    area_name: str | None = None
+    first_answer_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    kind: str  # resident, reply, note, event
+    body: str
+    created_at: datetime
+    moderator_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    action: str
+    moderator_name: str | None
+    organisation_name: str | None
+    person_id: int | None
+    detail: str = ""

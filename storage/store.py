@@ -32,6 +32,7 @@ from storage.models import (
     PostcodeRow,
     ProcessedUpdateRow,
 )
+from storage.moderation import ModerationVerbs
 from storage.records import (
     Area,
     Consent,
@@ -107,11 +108,14 @@ def _conversation(row: ConversationRow) -> ConversationState:
     )
 
 
-class Store(MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs, ErasureVerbs):
+class Store(
+    MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs, ErasureVerbs, ModerationVerbs
+):
     """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
     The verbs for people, conversations and places are here; the others live in their own
-    modules (matching, initiatives, introductions, jobs, erasure) and are mixed in.
+    modules (matching, initiatives, introductions, jobs, erasure, moderation) and are
+    mixed in.
     """
 
     # -- ordering and exactly-once -------------------------------------------------------
