@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from handlers import ideas, intake, introductions, organiser, visibility
+from handlers import ideas, intake, introductions, moderation, organiser, visibility
 from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.flow import CONSENT_VERSION, FIRST_STEP, STEPS
 from handlers.i18n import Texts, pick_language
@@ -195,7 +195,14 @@ async def _log_turn(store: Store, turn: Turn) -> None:
 
 
 async def respond(turn: Turn) -> None:
-    """Route one message from a consenting person to where they are."""
+    """Route one message from a consenting person to where they are.
+
+    Moderation comes first: while a moderator holds the conversation, or when the message
+    asks for a person or shows distress, a person takes it from here (handlers.moderation).
+    """
+    misunderstood = moderation.misunderstood_before(turn)
+    if await moderation.take_over(turn):
+        return
     msg = turn.msg
     stage = STAGES.get(turn.state.step, INTAKE_STAGE)
     if turn.state.step not in STAGES:  # a step removed in a newer flow: start that part again
@@ -216,6 +223,7 @@ async def respond(turn: Turn) -> None:
     except InvalidAnswer as problem:
         turn.say(turn.t(problem.text_key, **problem.values))
         await STAGES[turn.state.step].ask(turn)
+        await moderation.misunderstood(turn, misunderstood)
     except NotAllowed as refusal:
         log.info("refused a button: %s", refusal)
         turn.say(turn.t("button.not_for_you"))

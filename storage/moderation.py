@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true, update
 
+from storage.initiatives import _initiative
 from storage.models import (
     AuditRow,
+    InitiativeRow,
     LoginFailureRow,
     ModeratorRow,
     OrganisationAreaRow,
@@ -25,6 +27,7 @@ from storage.models import (
 )
 from storage.records import (
     AuditEntry,
+    Initiative,
     Moderator,
     Organisation,
     Person,
@@ -47,6 +50,20 @@ def people_in(scope: Scope) -> ColumnElement[bool]:
     return or_(
         PersonRow.organisation_id == scope.organisation_id,
         PersonRow.postcode.in_(areas),
+    )
+
+
+def initiatives_in(scope: Scope) -> ColumnElement[bool]:
+    """The SQL condition on `initiatives` this scope may see: the organisation's own, and
+    those in its neighbourhoods."""
+    if scope.organisation_id is None:
+        return true()
+    areas = select(OrganisationAreaRow.postcode).where(
+        OrganisationAreaRow.organisation_id == scope.organisation_id
+    )
+    return or_(
+        InitiativeRow.organisation_id == scope.organisation_id,
+        InitiativeRow.postcode.in_(areas),
     )
 
 
@@ -383,3 +400,27 @@ class ModerationVerbs(Verbs):
             AuditEntry(aware(a.at), a.action, who, organisation, a.person_id, a.detail)
             for a, who, organisation in rows
         ]
+
+    # -- initiatives, for the dashboard --------------------------------------------------
+
+    async def list_initiatives_in_scope(
+        self, scope: Scope, *, status: str | None = None
+    ) -> list[Initiative]:
+        statement = select(InitiativeRow).where(initiatives_in(scope))
+        if status is not None:
+            statement = statement.where(InitiativeRow.status == status)
+        rows = await self._session.scalars(statement.order_by(InitiativeRow.id))
+        return [_initiative(row) for row in rows]
+
+    async def set_initiative_status_in_scope(
+        self, scope: Scope, initiative_id: int, status: str, *, now: datetime
+    ) -> Initiative | None:
+        """Move an initiative this scope may see; None when it may not (or is not there)."""
+        row = await self._session.scalar(
+            select(InitiativeRow).where(InitiativeRow.id == initiative_id, initiatives_in(scope))
+        )
+        if row is None:
+            return None
+        row.status, row.updated_at = status, now
+        await self._session.flush()
+        return _initiative(row)
