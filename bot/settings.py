@@ -37,7 +37,25 @@ class Settings(BaseSettings):
         default=365, description="Ended introductions are anonymised after this (counts stay)."
     )
 
+    dashboard_secret_key: str = Field(
+        default="",
+        description="Fernet key for the dashboard's session cookies (empty: a new key at "
+        "every start, so everyone logs in again after a restart).",
+    )
+    dashboard_port: int = Field(default=8081, description="Port of `python -m bot dashboard`.")
+    dashboard_secure_cookie: bool = Field(
+        default=True, description="Send the session cookie over HTTPS only."
+    )
+    dashboard_idle_minutes: int = Field(
+        default=30, description="A dashboard session ends after this many idle minutes."
+    )
+    dashboard_lockout_failures: int = Field(
+        default=5, description="Failed logins (per account, per address) before a lock."
+    )
+    dashboard_lockout_minutes: int = Field(default=15, description="How long a lock lasts.")
+
     def secrets(self) -> tuple[str, ...]:
         """Values no log line may show: the bot token and the database password."""
         password = urlsplit(self.database_url).password or ""
-        return tuple(s for s in (self.telegram_bot_token, password, unquote(password)) if s)
+        values = (self.telegram_bot_token, password, unquote(password), self.dashboard_secret_key)
+        return tuple(s for s in values if s)

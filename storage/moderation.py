@@ -182,11 +182,14 @@ class ModerationVerbs(Verbs):
     async def record_login_failure(
         self, key: str, *, now: datetime, limit: int, lock_for: timedelta
     ) -> None:
-        """Count a failed login; the `limit`-th failure locks the key for `lock_for`."""
+        """Count a failed login; the `limit`-th failure within `lock_for` of the one
+        before locks the key for `lock_for`."""
         row = await self._session.get(LoginFailureRow, key)
         if row is None:
             row = LoginFailureRow(key=key, failures=0, updated_at=now)
             self._session.add(row)
+        elif aware(row.updated_at) < now - lock_for:
+            row.failures = 0
         row.failures += 1
         row.updated_at = now
         if row.failures >= limit:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from storage.records import (
     AuditEntry,
+    ImpactFacts,
     Initiative,
     Moderator,
     Person,
@@ -111,3 +112,5 @@ class DashboardStore(TicketActions, Protocol):
     async def list_organiser_ids(self, initiative_id: int) -> list[int]: ...
 
     async def create_invite(self, organisation_id: int) -> str: ...
+
+    async def impact_facts(self, scope: Scope) -> ImpactFacts: ...

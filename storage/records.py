@@ -245,3 +245,30 @@ class AuditEntry:
     organisation_name: str | None
     person_id: int | None
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class ResidentFacts:
+    """One resident as the impact figures count them: no name, no id."""
+
+    area: str
+    consented_at: datetime
+    intake_done_at: datetime | None
+    gifts: tuple[str, ...]
+    wishes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IntroductionFacts:
+    area: str
+    requested_at: datetime
+    introduced_at: datetime | None
+    met: bool
+
+
+@dataclass(frozen=True)
+class ImpactFacts:
+    residents: tuple[ResidentFacts, ...]
+    introductions: tuple[IntroductionFacts, ...]
+    first_answers: tuple[tuple[datetime, datetime], ...]  # (ticket opened, first reply)
+    offered: frozenset[str]  # what approved initiatives in scope offer

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.erasure import ErasureVerbs
+from storage.impact import ImpactVerbs
 from storage.initiatives import InitiativeVerbs
 from storage.introductions import IntroductionVerbs
 from storage.jobs import JobVerbs
@@ -109,13 +110,19 @@ def _conversation(row: ConversationRow) -> ConversationState:
 
 
 class Store(
-    MatchingVerbs, InitiativeVerbs, IntroductionVerbs, JobVerbs, ErasureVerbs, ModerationVerbs
+    MatchingVerbs,
+    InitiativeVerbs,
+    IntroductionVerbs,
+    JobVerbs,
+    ErasureVerbs,
+    ModerationVerbs,
+    ImpactVerbs,
 ):
     """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
     The verbs for people, conversations and places are here; the others live in their own
-    modules (matching, initiatives, introductions, jobs, erasure, moderation) and are
-    mixed in.
+    modules (matching, initiatives, introductions, jobs, erasure, moderation, impact)
+    and are mixed in.
     """
 
     # -- ordering and exactly-once -------------------------------------------------------

@@ -96,7 +96,7 @@ def family_keys() -> dict[str, set[str]]:
         "data.shared.": {f"data.shared.{route}" for route in ROUTES},
         "data.count.": {
             f"data.count.{table}"
-            for table in ("dismissals", "blocks", "jobs", "outbox", "mentions")
+            for table in ("dismissals", "blocks", "jobs", "outbox", "mentions", "tickets")
         },
     }
 
