@@ -32,13 +32,12 @@ HERE = Path(__file__).parent
 COOKIE = "meedoen_dashboard"
 
 
-def _fernet_key(settings: Settings) -> bytes:
+def _fernet(settings: Settings) -> Fernet:
+    """The key that encrypts session cookies; a key that is not a Fernet key is refused."""
     if settings.dashboard_secret_key:
-        key = settings.dashboard_secret_key.encode()
-        Fernet(key)  # refuses a key that is not one
-        return key
+        return Fernet(settings.dashboard_secret_key.encode())
     log.warning("DASHBOARD_SECRET_KEY is not set: sessions end when the dashboard restarts")
-    return Fernet.generate_key()
+    return Fernet(Fernet.generate_key())
 
 
 def dashboard_app(
@@ -55,7 +54,7 @@ def dashboard_app(
         unit_of_work=database.unit_of_work, texts=texts, settings=settings, clock=clock
     )
     storage = EncryptedCookieStorage(
-        _fernet_key(settings),
+        _fernet(settings),
         cookie_name=COOKIE,
         httponly=True,
         samesite="Strict",

@@ -8,7 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 from aiohttp_session import new_session
 
-from bot.web.dashboard.context import CONTEXT
+from bot.web.dashboard.context import CONTEXT, MODERATOR, SESSION
 from bot.web.dashboard.pages import form_text, redirect, render, t
 from bot.web.dashboard.security import (
     Locked,
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 async def login_page(request: web.Request) -> web.Response:
-    if request.get("moderator") is not None:
+    if request.get(MODERATOR) is not None:
         raise redirect(request, "inbox")
     notice = t(request, "dash.login.expired") if request.query.get("expired") else ""
     return render(request, "login.html", notice=notice)
@@ -54,7 +54,7 @@ async def login_submit(request: web.Request) -> web.Response:
     if moderator is None:
         log.info("a login failed")
         return render(request, "login.html", status=401, error=t(request, "dash.login.wrong"))
-    lang = request["session"].get("lang")
+    lang = request[SESSION].get("lang")
     session = await new_session(request)  # a fresh session id and token after login
     session["moderator_id"] = moderator.id
     session["seen"] = context.clock().timestamp()
@@ -66,7 +66,7 @@ async def login_submit(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    request["session"].invalidate()
+    request[SESSION].invalidate()
     raise redirect(request, "login")
 
 
@@ -106,8 +106,8 @@ async def password_submit(request: web.Request) -> web.Response:
 async def choose_language(request: web.Request) -> web.Response:
     code = request.match_info.get("code", "")
     if code in LANGUAGES:
-        request["session"]["lang"] = code
-    raise redirect(request, "inbox" if request.get("moderator") else "login")
+        request[SESSION]["lang"] = code
+    raise redirect(request, "inbox" if request.get(MODERATOR) else "login")
 
 
 def add_routes(app: web.Application) -> None:

@@ -9,10 +9,12 @@ from datetime import datetime
 from typing import Protocol
 
 from aiohttp import web
+from aiohttp_session import Session
 
 from bot.settings import Settings
 from handlers.i18n import Texts
 from storage.protocols import DashboardStore
+from storage.records import Moderator
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[DashboardStore]]
 
@@ -32,3 +34,7 @@ class DashboardContext:
 
 
 CONTEXT = web.AppKey("dashboard", DashboardContext)
+# Set by the guard on every request: who is logged in (None on the login page), and the
+# session.
+MODERATOR = web.RequestKey[Moderator | None]("moderator")
+SESSION = web.RequestKey("session", Session)

@@ -15,9 +15,7 @@ from bot.web.dashboard.security import moderator_of
 from handlers import impact
 from handlers.impact import MEASURES, MonthRow
 
-COLOURS = dict(
-    zip(MEASURES, ("#1f5f8b", "#3c8d5a", "#b5651d", "#7a4e9c", "#b03a48"), strict=True)
-)
+COLOURS = dict(zip(MEASURES, ("#1f5f8b", "#3c8d5a", "#b5651d", "#7a4e9c", "#b03a48"), strict=True))
 CHART_HEIGHT = 180
 BAR_WIDTH = 10
 GROUP_GAP = 14

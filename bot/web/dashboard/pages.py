@@ -8,13 +8,13 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.web.dashboard.context import CONTEXT
+from bot.web.dashboard.context import CONTEXT, MODERATOR, SESSION
 from bot.web.dashboard.security import csrf_token
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
 def language(request: web.Request) -> str:
-    session = request["session"]
+    session = request[SESSION]
     lang = session.get("lang")
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -40,11 +40,13 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         return url(request, name, **parts)
 
     page = {
+        "error": "",
+        "notice": "",
         "t": translate,
         "url": link,
         "lang": lang,
-        "csrf": csrf_token(request["session"]),
-        "moderator": request.get("moderator"),
+        "csrf": csrf_token(request[SESSION]),
+        "moderator": request.get(MODERATOR),
         "static": str(request.app.router["static"].url_for(filename="")),
         **values,
     }

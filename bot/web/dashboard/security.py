@@ -13,7 +13,7 @@ from aiohttp_session import Session, get_session, new_session
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot.web.dashboard.context import CONTEXT
+from bot.web.dashboard.context import CONTEXT, MODERATOR, SESSION
 from storage.protocols import DashboardStore
 from storage.records import Moderator
 
@@ -131,13 +131,13 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise web.HTTPSeeOther(request.app.router["password"].url_for())
     if moderator is not None:
         session["seen"] = now.timestamp()
-    request["moderator"] = moderator
-    request["session"] = session
+    request[MODERATOR] = moderator
+    request[SESSION] = session
     return await handler(request)
 
 
 def moderator_of(request: web.Request) -> Moderator:
-    moderator = request.get("moderator")
+    moderator = request.get(MODERATOR)
     if not isinstance(moderator, Moderator):
         raise web.HTTPSeeOther(request.app.router["login"].url_for())
     return moderator
