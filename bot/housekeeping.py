@@ -2,8 +2,9 @@
 
 Platform update ids are kept for a week (long enough to recognise a late duplicate). The
 retention periods come from the settings (see README, Privacy): message logs and relayed
-texts 90 days; finished timers and delivered or abandoned messages 7 days; ended
-introductions are anonymised after 12 months, keeping their counts.
+texts 90 days, and so are tickets once closed; finished timers and delivered or abandoned
+messages 7 days; ended introductions are anonymised after 12 months, keeping their counts;
+the audit log keeps 12 months as well.
 """
 
 from __future__ import annotations
@@ -45,11 +46,14 @@ def housekeeping(retention: Retention) -> JobHandler:
         anonymised = await store.anonymise_introductions_ended_before(
             now - retention.introductions, now=now
         )
+        tickets = await store.forget_closed_tickets_before(now - retention.messages)
+        audited = await store.forget_audit_before(now - retention.introductions)
         log.info(
             "housekeeping: forgot %d update ids, %d messages sent or given up, %d timers, "
             "%d logged messages; anonymised %d introductions",
             updates, sent, jobs, logged, anonymised,
         )  # fmt: skip
+        log.info("housekeeping: forgot %d closed tickets, %d audit lines", tickets, audited)
         await store.schedule_job(HOUSEKEEPING, now + EVERY)
 
     return run

@@ -200,7 +200,6 @@ async def respond(turn: Turn) -> None:
     Moderation comes first: while a moderator holds the conversation, or when the message
     asks for a person or shows distress, a person takes it from here (handlers.moderation).
     """
-    misunderstood = moderation.misunderstood_before(turn)
     if await moderation.take_over(turn):
         return
     msg = turn.msg
@@ -223,7 +222,7 @@ async def respond(turn: Turn) -> None:
     except InvalidAnswer as problem:
         turn.say(turn.t(problem.text_key, **problem.values))
         await STAGES[turn.state.step].ask(turn)
-        await moderation.misunderstood(turn, misunderstood)
+        await moderation.misunderstood(turn, problem)
     except NotAllowed as refusal:
         log.info("refused a button: %s", refusal)
         turn.say(turn.t("button.not_for_you"))
@@ -231,6 +230,8 @@ async def respond(turn: Turn) -> None:
     else:
         if turn.ask_after and not turn.erased:
             await STAGES[turn.state.step].ask(turn)
+        if not turn.erased:
+            await moderation.understood(turn)
 
 
 GLOBAL_PREFIXES = ("s:", "x:", "g:", "o:")

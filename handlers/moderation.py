@@ -17,6 +17,7 @@ import logging
 from datetime import datetime
 
 from handlers.distress import Distress, asks_for_human, read_distress
+from handlers.errors import InvalidAnswer
 from handlers.i18n import Texts
 from handlers.privacy import FORGET_STEP
 from handlers.reading import MAX_TEXT, Command, clean, read_command
@@ -38,7 +39,6 @@ PRIORITY = {
 }
 REASONS = tuple(PRIORITY)
 MISUNDERSTOOD_LIMIT = 3
-COUNT_KEY = "misunderstood"
 # Commands that keep working while a moderator holds the conversation (and the question
 # "really forget me?" they lead to): a resident can always see and erase their data.
 ALWAYS = (Command.FORGET, Command.MY_DATA)
@@ -102,24 +102,20 @@ async def _open(turn: Turn, reason: str, *, body: str) -> Ticket:
     return ticket
 
 
-def misunderstood_before(turn: Turn) -> int:
-    """How many answers in a row the bot did not understand before this one (and forget
-    it: an answer it understands starts the count again)."""
-    count = turn.state.context.get(COUNT_KEY, 0)
-    turn.drop_context(COUNT_KEY)
-    return count if isinstance(count, int) else 0
+async def misunderstood(turn: Turn, problem: InvalidAnswer) -> None:
+    """The bot could not read this answer: the third time in a row, a person helps."""
+    if "not_understood" not in problem.text_key or turn.msg.choice is not None:
+        return  # an empty message, a stale button or a wrong number is no misunderstanding
+    count = await turn.store.count_misunderstood(turn.person.id)
+    if count >= MISUNDERSTOOD_LIMIT:
+        await turn.store.forget_misunderstood(turn.person.id)
+        await _open(turn, "not_understood", body=clean(turn.msg.text))
+        turn.say(turn.t("moderation.not_understood"))
 
 
-async def misunderstood(turn: Turn, earlier: int) -> None:
-    """The bot did not understand this answer: the third time in a row, a person helps."""
-    if turn.msg.choice is not None or not turn.msg.text:
-        return  # a stale button is not a misunderstanding
-    count = earlier + 1
-    if count < MISUNDERSTOOD_LIMIT:
-        turn.set_context(**{COUNT_KEY: count})
-        return
-    await _open(turn, "not_understood", body=clean(turn.msg.text))
-    turn.say(turn.t("moderation.not_understood"))
+async def understood(turn: Turn) -> None:
+    """The bot understood the answer: the count of misunderstood answers starts again."""
+    await turn.store.forget_misunderstood(turn.person.id)
 
 
 # -- the moderator's side ----------------------------------------------------------------

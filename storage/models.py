@@ -116,6 +116,9 @@ class ConversationRow(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime]
+    # Answers in a row the bot did not understand (the third opens a ticket); kept beside the
+    # conversation's state, which a misunderstood answer leaves exactly as it was.
+    misunderstood: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MessageLogRow(Base):

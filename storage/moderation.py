@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true, upd
 from storage.initiatives import _initiative
 from storage.models import (
     AuditRow,
+    ConversationRow,
     InitiativeRow,
     LoginFailureRow,
     ModeratorRow,
@@ -202,6 +203,27 @@ class ModerationVerbs(Verbs):
 
     # -- tickets, from the conversation --------------------------------------------------
 
+    async def count_misunderstood(self, person_id: int) -> int:
+        """One more answer in a row the bot did not understand; returns how many now
+        (0 when the person has no conversation saved yet)."""
+        await self._session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.person_id == person_id)
+            .values(misunderstood=ConversationRow.misunderstood + 1)
+        )
+        count = await self._session.scalar(
+            select(ConversationRow.misunderstood).where(ConversationRow.person_id == person_id)
+        )
+        return int(count or 0)
+
+    async def forget_misunderstood(self, person_id: int) -> None:
+        """The bot understood them: the count starts again."""
+        await self._session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.person_id == person_id, ConversationRow.misunderstood != 0)
+            .values(misunderstood=0)
+        )
+
     async def get_active_ticket(self, person_id: int) -> Ticket | None:
         """The person's open or assigned ticket, if any."""
         found = await self._tickets(
@@ -256,6 +278,19 @@ class ModerationVerbs(Verbs):
                 .values(first_answer_at=now)
             )
         await self._session.flush()
+
+    async def forget_closed_tickets_before(self, moment: datetime) -> int:
+        """Delete tickets (with every line in them) closed before `moment`."""
+        old = select(TicketRow.id).where(TicketRow.closed_at < moment)
+        await self._session.execute(
+            delete(TicketMessageRow).where(TicketMessageRow.ticket_id.in_(old))
+        )
+        result = await self._session.execute(delete(TicketRow).where(TicketRow.closed_at < moment))
+        return int(getattr(result, "rowcount", 0))
+
+    async def forget_audit_before(self, moment: datetime) -> int:
+        result = await self._session.execute(delete(AuditRow).where(AuditRow.at < moment))
+        return int(getattr(result, "rowcount", 0))
 
     # -- tickets, for the dashboard ------------------------------------------------------
 
