@@ -76,6 +76,8 @@ class PersonRow(Base):
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime]
+    # Blocked by a moderator: no suggestions or introductions (and not suggested to others).
+    blocked_at: Mapped[datetime | None]
 
 
 class IdentityRow(Base):
@@ -199,6 +201,7 @@ class OrganiserInviteRow(Base):
         ForeignKey("people.id", ondelete="SET NULL")
     )
     used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: valid until used
 
 
 class InitiativeRow(Base):

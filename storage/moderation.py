@@ -397,6 +397,22 @@ class ModerationVerbs(Verbs):
         )
         return _person(row) if row else None
 
+    async def set_blocked(
+        self, scope: Scope, person_id: int, *, blocked: bool, now: datetime
+    ) -> Person | None:
+        """Block a person (no suggestions, no introductions, not suggested to others) or
+        unblock them; None when the scope may not see them. Blocking pauses suggestions,
+        which also keeps them out of other people's; unblocking resumes them."""
+        row = await self._session.scalar(
+            select(PersonRow).where(PersonRow.id == person_id, people_in(scope))
+        )
+        if row is None:
+            return None
+        row.blocked_at = now if blocked else None
+        row.suggestions_paused = blocked
+        await self._session.flush()
+        return await self.get_person_in_scope(scope, person_id)
+
     # -- the audit log -----------------------------------------------------------------
 
     async def record_audit(

@@ -28,6 +28,7 @@ class Person:
     suggestions_paused: bool = False
     organisation_id: int | None = None
     neighbour_visible: bool = False
+    blocked: bool = False  # by a moderator: no suggestions or introductions
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ def _person(row: PersonRow) -> Person:
         suggestions_paused=row.suggestions_paused,
         organisation_id=row.organisation_id,
         neighbour_visible=row.neighbour_visible,
+        blocked=row.blocked_at is not None,
     )
 
 

@@ -85,7 +85,7 @@ def _paths(client: Any, world: World) -> list[tuple[str, str]]:
                 found.append((route.method, template))
                 continue
             for thing in (world.person.id, world.ticket.id, world.initiative.id):
-                for action in ("approve", "pause", "reject"):
+                for action in ("approve", "pause", "reject", "block", "unblock"):
                     path = template.replace("{id}", str(thing)).replace("{action}", action)
                     found.append((route.method, path))
     return sorted(set(found))

@@ -3,11 +3,13 @@ reason for the organiser), invite codes, the audit log for admins, both language
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from bot.app import App
 from storage.verbs import utcnow
-from tests.harness import joined, seed_places
+from tests.harness import Resident, joined, seed_places
 from tests.web.dashboard_harness import account, log_in, organisation, post
 
 Dashboard = tuple[Any, Any]
@@ -90,3 +92,44 @@ async def test_the_dashboard_speaks_english_too(app: App, dashboard: Dashboard) 
     assert "Log in" in await (await client.get("/login")).text()
     await log_in(client, "fatima@example.org")
     assert "Who needs a person" in await (await client.get("/inbox")).text()
+
+
+async def test_a_blocked_person_gets_no_ideas_and_is_told_once(
+    app: App, dashboard: Dashboard
+) -> None:
+    client, _ = dashboard
+    henk, _ = await _setup(app)
+    await log_in(client, "fatima@example.org")
+    assert (await post(client, f"/people/{henk}/block")).status == 303
+    async with app.database.unit_of_work() as store:
+        person = await store.get_person(henk)
+        told = [m.text for m, _ in await store.claim_outbox("test", now=utcnow())]
+    assert person is not None and person.blocked and person.suggestions_paused
+    assert told == [app.texts("nl", "moderation.blocked")]
+    resident = Resident(app.conversations, external_id="henk", first_name="Henk")
+    await resident.send("hervat")  # only a moderator lifts the block
+    async with app.database.unit_of_work() as store:
+        person = await store.get_person(henk)
+    assert person is not None and person.suggestions_paused
+    assert "Blokkade opheffen" in await (await client.get(f"/people/{henk}")).text()
+    assert (await post(client, f"/people/{henk}/unblock")).status == 303
+    async with app.database.unit_of_work() as store:
+        person = await store.get_person(henk)
+        told = [m.text for m, _ in await store.claim_outbox("test", now=utcnow())]
+    assert person is not None and not person.blocked and not person.suggestions_paused
+    assert told == [app.texts("nl", "moderation.unblocked")]
+
+
+async def test_an_invite_code_from_the_dashboard_expires(app: App, dashboard: Dashboard) -> None:
+    client, clock = dashboard
+    await _setup(app)
+    await log_in(client, "fatima@example.org")
+    page = await (await post(client, "/invites")).text()
+    code = re.search(r'<p class="code">(\w+)</p>', page)
+    assert code is not None
+    _, late = await joined(app, "late", "Laat")
+    _, early = await joined(app, "early", "Vroeg")
+    async with app.database.unit_of_work() as store:
+        after = clock.now + timedelta(days=15)
+        assert await store.redeem_invite(code.group(1), late.id, after) is None
+        assert await store.redeem_invite(code.group(1), early.id, clock.now) is not None

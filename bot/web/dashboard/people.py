@@ -1,8 +1,10 @@
-"""People (search, and a profile with its conversation: every view is audited),
+"""People (search; a profile with its conversation, every view audited; block, unblock),
 initiatives (approve, reject with a reason for the organiser, pause), organiser invite
 codes, and the audit log for admins."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -11,6 +13,7 @@ from bot.web.dashboard.pages import form_text, number, redirect, render, t
 from bot.web.dashboard.security import moderator_of
 from storage.records import Scope
 
+INVITE_VALID = timedelta(days=14)
 # Where each initiative action may start from, and where it leads.
 MOVES = {
     "approve": (("pending", "paused"), "approved"),
@@ -48,6 +51,24 @@ async def person(request: web.Request) -> web.Response:
             moderator, action="view_profile", now=context.clock(), person_id=found.id
         )
     return render(request, "person.html", person=found, conversation=conversation)
+
+
+async def block(request: web.Request) -> web.Response:
+    """Block or unblock a person; they are told once, kindly, through the outbox."""
+    context = request.app[CONTEXT]
+    moderator = moderator_of(request)
+    blocked = request.match_info.get("action") == "block"
+    now = context.clock()
+    async with context.unit_of_work() as store:
+        found = await store.set_blocked(moderator.scope, number(request), blocked=blocked, now=now)
+        if found is None:
+            raise web.HTTPNotFound()
+        key = "moderation.blocked" if blocked else "moderation.unblocked"
+        await store.queue_message(found.id, context.texts(found.language, key))
+        await store.record_audit(
+            moderator, action="block" if blocked else "unblock", now=now, person_id=found.id
+        )
+    raise redirect(request, "person", id=found.id)
 
 
 async def initiatives(request: web.Request) -> web.Response:
@@ -100,11 +121,14 @@ async def invite(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     moderator = moderator_of(request)
     async with context.unit_of_work() as store:
-        code = await store.create_invite(moderator.organisation_id)
+        code = await store.create_invite(
+            moderator.organisation_id, expires_at=context.clock() + INVITE_VALID
+        )
         await store.record_audit(moderator, action="create_invite", now=context.clock())
     bot = context.settings.telegram_bot_username.lstrip("@")
     link = f"https://t.me/{bot}?start={code}" if bot else ""
-    return render(request, "invite.html", code=code, link=link)
+    expires = (context.clock() + INVITE_VALID).strftime("%d-%m-%Y")
+    return render(request, "invite.html", code=code, link=link, expires=expires)
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -120,6 +144,7 @@ async def audit(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/people", people, name="people")
     app.router.add_get("/people/{id}", person, name="person")
+    app.router.add_post("/people/{id}/{action:block|unblock}", block, name="person_block")
     app.router.add_get("/initiatives", initiatives, name="initiatives")
     app.router.add_post("/initiatives/{id}/{action}", move_initiative, name="initiative_move")
     app.router.add_post("/invites", invite, name="invite")
