@@ -37,7 +37,6 @@ PRIORITY = {
     "undeliverable": 20,
     "no_organiser": 10,
 }
-REASONS = tuple(PRIORITY)
 MISUNDERSTOOD_LIMIT = 3
 # Commands that keep working while a moderator holds the conversation (and the question
 # "really forget me?" they lead to): a resident can always see and erase their data.
