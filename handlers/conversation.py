@@ -97,6 +97,8 @@ class Conversations:
             return [Reply(self._texts(pick_language(msg.language_code), "error.sorry"))]
 
     async def _handle(self, msg: Inbound) -> list[Reply]:
+        kind = "button" if msg.choice else "location" if msg.location else msg.media or "text"
+        log.debug("handling a %s on %s (update %s)", kind, msg.channel, msg.update_id)  # no text
         async with self._unit_of_work() as store:
             await store.lock_sender(msg.channel, msg.external_id)
             if msg.update_id is not None and not await store.mark_update_processed(
