@@ -183,6 +183,87 @@ async def cmd_archive_initiative(args: argparse.Namespace, settings: Settings) -
     return await _move_initiative(settings, args.id, "archived", ("pending", "approved", "paused"))
 
 
+async def cmd_create_moderator(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a dashboard account and print its one-time password (changed at first login)."""
+    from bot.web.dashboard.security import hash_password, new_one_time_password
+
+    problem = _slug_problem(args.org)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    email = args.email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        print(f"Not an email address / Geen e-mailadres: {args.email!r}", file=sys.stderr)
+        return 2
+    password = new_one_time_password()
+    async with open_app(settings) as app, app.database.unit_of_work() as store:
+        organisation = await store.get_organisation(args.org)
+        if organisation is None:
+            print(
+                f"No organisation {args.org!r} / Onbekende organisatie. "
+                "Create it with / Maak haar met: invite-organiser --org SLUG --name NAME",
+                file=sys.stderr,
+            )
+            return 1
+        if await store.find_moderator_by_email(email) is not None:
+            print(f"{email} already has an account / heeft al een account.", file=sys.stderr)
+            return 1
+        await store.create_moderator(
+            email=email,
+            name=args.name or email.split("@")[0],
+            organisation_id=organisation.id,
+            role="admin" if args.admin else "moderator",
+            password_hash=hash_password(password),
+            now=app.clock(),
+        )
+    role = "admin" if args.admin else "moderator"
+    print(f"Account / Account: {email} ({role}, {organisation.name})")
+    print(f"One-time password / Eenmalig wachtwoord: {password}")
+    print("Change it at first login / Verander het bij de eerste keer inloggen.")
+    return 0
+
+
+async def cmd_add_area(args: argparse.Namespace, settings: Settings) -> int:
+    """Give an organisation a neighbourhood (4-digit postcode): its residents are theirs."""
+    codes = [code for code in args.postcodes if code.isdigit() and len(code) == 4]
+    if len(codes) != len(args.postcodes):
+        print("Use 4-digit postcodes / Gebruik postcodes van 4 cijfers.", file=sys.stderr)
+        return 2
+    async with open_app(settings) as app, app.database.unit_of_work() as store:
+        organisation = await store.get_organisation(args.org)
+        if organisation is None:
+            print(f"No organisation {args.org!r} / Onbekende organisatie.", file=sys.stderr)
+            return 1
+        for code in codes:
+            await store.add_organisation_area(organisation.id, code)
+        areas = await store.list_organisation_areas(organisation.id)
+    print(f"{organisation.name}: {', '.join(areas)}")
+    return 0
+
+
+async def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the moderators' dashboard alone on 127.0.0.1 (until the web server has it)."""
+    from aiohttp import web
+
+    from bot.web.dashboard import dashboard_app
+
+    port = args.port or settings.dashboard_port
+    async with open_app(settings) as app:
+        dashboard = dashboard_app(
+            database=app.database, texts=app.texts, settings=settings, clock=app.clock
+        )
+        runner = web.AppRunner(dashboard)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        print(f"Dashboard: http://127.0.0.1:{port}/login (Ctrl+C stops it)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+    return 0
+
+
 async def cmd_bench_matching(args: argparse.Namespace, settings: Settings) -> int:
     """Time suggestions on synthetic residents and initiatives, against a naive full scan.
 
@@ -284,6 +365,16 @@ def parser() -> argparse.ArgumentParser:
     archive = add("archive-initiative", cmd_archive_initiative)
     archive.add_argument("id", type=int, help="initiative id (see list-initiatives)")
     add("list-failed", cmd_list_failed)
+    moderator = add("create-moderator", cmd_create_moderator)
+    moderator.add_argument("email", help="the moderator's email address (their login)")
+    moderator.add_argument("--org", required=True, help="organisation slug")
+    moderator.add_argument("--name", help="the name residents see (default: from the email)")
+    moderator.add_argument("--admin", action="store_true", help="sees every organisation")
+    area = add("add-area", cmd_add_area)
+    area.add_argument("--org", required=True, help="organisation slug")
+    area.add_argument("postcodes", nargs="+", help="4-digit postcodes, e.g. 7607 7608")
+    dashboard = add("dashboard", cmd_dashboard)
+    dashboard.add_argument("--port", type=int, help="default: DASHBOARD_PORT (8081)")
 
     bench = sub.add_parser("bench", help="measure performance", description="Benchmarks.")
     benches = bench.add_subparsers(dest="bench", required=True)

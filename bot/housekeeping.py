@@ -2,10 +2,11 @@
 
 Platform update ids are kept for a week (long enough to recognise a late duplicate), handled
 inbox rows (their raw payload is dropped at once) for a day. The other retention periods come
-from the settings (see README, Privacy): message logs and relayed texts 90 days; finished
-timers and delivered or given-up messages 7 days (long enough for the moderators' view of
-what failed); ended introductions are anonymised after 12 months, keeping their counts. The
-housekeeping job is a singleton: unique in the database, so several workers plan it once.
+from the settings (see README, Privacy): message logs and relayed texts 90 days, and so are
+tickets once closed; finished timers and delivered or given-up messages 7 days (long enough
+for the moderators' view of what failed); ended introductions are anonymised after 12
+months, keeping their counts; the audit log keeps 12 months as well. The housekeeping job is
+a singleton: unique in the database, so several workers plan it once.
 """
 
 from __future__ import annotations
@@ -49,11 +50,14 @@ def housekeeping(retention: Retention) -> JobHandler:
         anonymised = await store.anonymise_introductions_ended_before(
             now - retention.introductions, now=now
         )
+        tickets = await store.forget_closed_tickets_before(now - retention.messages)
+        audited = await store.forget_audit_before(now - retention.introductions)
         log.info(
             "housekeeping: forgot %d update ids, %d handled updates, %d messages sent or "
             "given up, %d timers, %d logged messages; anonymised %d introductions",
             updates, inbox, sent, jobs, logged, anonymised,
         )  # fmt: skip
+        log.info("housekeeping: forgot %d closed tickets, %d audit lines", tickets, audited)
         await store.finish_job(job.id, now)  # frees the singleton for the next round
         await store.schedule_singleton(HOUSEKEEPING, now + EVERY)
 

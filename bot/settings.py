@@ -50,10 +50,23 @@ class Settings(BaseSettings):
         default=365, description="Ended introductions are anonymised after this (counts stay)."
     )
 
-    def secrets(self) -> tuple[str, ...]:
-        """Values no log line may show: the bot token and the database password."""
-        password = urlsplit(self.database_url).password or ""
-        return tuple(s for s in (self.telegram_bot_token, password, unquote(password)) if s)
+    dashboard_secret_key: str = Field(
+        default="",
+        description="Fernet key for the dashboard's session cookies (empty: a new key at "
+        "every start, so everyone logs in again after a restart).",
+    )
+    dashboard_port: int = Field(default=8081, description="Port of `python -m bot dashboard`.")
+    dashboard_secure_cookie: bool = Field(
+        default=True, description="Send the session cookie over HTTPS only."
+    )
+    dashboard_idle_minutes: int = Field(
+        default=30, description="A dashboard session ends after this many idle minutes."
+    )
+    dashboard_lockout_failures: int = Field(
+        default=5, description="Failed logins (per account, per address) before a lock."
+    )
+    dashboard_lockout_minutes: int = Field(default=15, description="How long a lock lasts.")
+
     log_format: str = Field(default="text", description="text, or json for JSON lines.")
     web_host: str = Field(default="127.0.0.1", description="Where the web server listens.")
     web_port: int = Field(default=8080, description="Port of the web server (0: any free).")
@@ -74,3 +87,16 @@ class Settings(BaseSettings):
         default=5000, description="PostgreSQL lock_timeout for every connection."
     )
     db_pool_size: int = Field(default=10, description="PostgreSQL connections per worker.")
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values no log line may show: the bot token, the webhook secret, the database
+        password and the dashboard's cookie key."""
+        password = urlsplit(self.database_url).password or ""
+        values = (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            password,
+            unquote(password),
+            self.dashboard_secret_key,
+        )
+        return tuple(s for s in values if s)

@@ -15,7 +15,16 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers import ideas, intake, introductions, organiser, taps, typed, visibility
+from handlers import (
+    ideas,
+    intake,
+    introductions,
+    moderation,
+    organiser,
+    taps,
+    typed,
+    visibility,
+)
 from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS, Kind
 from handlers.i18n import Texts, pick_language
@@ -239,7 +248,13 @@ async def _log_turn(store: Store, turn: Turn) -> None:
 
 
 async def respond(turn: Turn) -> None:
-    """Route one message from a consenting person to where they are."""
+    """Route one message from a consenting person to where they are.
+
+    Moderation comes first: while a moderator holds the conversation, or when the message
+    asks for a person or shows distress, a person takes it from here (handlers.moderation).
+    """
+    if await moderation.take_over(turn):
+        return
     msg = turn.msg
     stage = STAGES.get(turn.state.step, INTAKE_STAGE)
     if turn.state.step not in STAGES:  # a step removed in a newer flow: start that part again
@@ -265,6 +280,7 @@ async def respond(turn: Turn) -> None:
     except InvalidAnswer as problem:
         turn.say(turn.t(problem.text_key, **problem.values))
         await STAGES[turn.state.step].ask(turn)
+        await moderation.misunderstood(turn, problem)
     except NotAllowed as refusal:
         log.info("refused a button: %s", refusal)
         turn.say(turn.t("button.not_for_you"))
@@ -274,6 +290,8 @@ async def respond(turn: Turn) -> None:
             turn.set_context(**{LAST_TAP: [msg.choice, turn.now.isoformat()]})
         if turn.ask_after and not turn.erased:
             await STAGES[turn.state.step].ask(turn)
+        if not turn.erased:
+            await moderation.understood(turn)
 
 
 LAST_TAP = "last_tap"  # context: the last button tapped, and when

@@ -110,6 +110,9 @@ async def _describe(turn: Turn, suggestion: Suggestion) -> str:
 
 async def show_ideas(turn: Turn) -> int:
     """Show the next (at most three) suggestions; returns how many were shown."""
+    if turn.person.blocked:  # they were told once, when a moderator blocked them
+        turn.say(turn.t("ideas.none"))
+        return 0
     shown = list(turn.state.context.get("shown", []))
     found = await find_suggestions(
         turn.store, turn.person, now=turn.now, limit=PER_ROUND + len(shown)
@@ -170,6 +173,8 @@ async def find_shown(turn: Turn, text: str) -> tuple[str, int] | None:
 
 async def check_suggestion(turn: Turn, kind: str, target_id: int) -> Suggestion:
     """Is this still a fitting suggestion for this person? Raises NotAllowed if not."""
+    if turn.person.blocked:
+        raise NotAllowed("blocked by a moderator")
     seeker = seeker_from(turn.person)
     if seeker is None or turn.person.intake_done_at is None:
         raise NotAllowed("no profile to match")

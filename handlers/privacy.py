@@ -31,6 +31,8 @@ OVERVIEW_TABLES = (
     "jobs",
     "outbox",
     "mentions",
+    "tickets",
+    "audit_log",
 )
 
 
@@ -64,9 +66,10 @@ async def my_data_text(turn: Turn) -> str:
     if rows.get("organiser_invites"):
         lines.append(turn.t("data.invite"))
     lines += await _introduction_lines(turn, export.introductions)
-    for table in ("dismissals", "blocks", "jobs", "outbox", "mentions"):
+    for table in ("dismissals", "blocks", "jobs", "outbox", "mentions", "tickets"):
         if rows.get(table):
             lines.append(turn.t(f"data.count.{table}", count=rows[table]))
+    lines += await _looked_at_lines(turn)
     lines += ["", turn.t("data.retention"), turn.t("data.rights")]
     return "\n".join(lines)
 
@@ -89,6 +92,22 @@ async def _introduction_lines(turn: Turn, intros: tuple[Introduction, ...]) -> l
         shared = turn.t(f"data.shared.{route}", contact=contact or "") if route else ""
         status = turn.t(f"data.status.{intro.status}")
         lines.append(turn.t("data.introduction", name=other, status=status, shared=shared))
+    return lines
+
+
+async def _looked_at_lines(turn: Turn) -> list[str]:
+    """Which organisation looked at the person's data or acted on it, and when (audit log)."""
+    entries = await turn.store.list_audit(person_id=turn.person.id)
+    if not entries:
+        return []
+    lines = [turn.t("data.looked_at")]
+    seen: set[tuple[str, str]] = set()
+    for entry in entries:
+        organisation = entry.organisation_name or turn.t("data.an_organisation")
+        key = (organisation, _date(entry.at))
+        if key not in seen:
+            seen.add(key)
+            lines.append(turn.t("data.looked_at_line", organisation=organisation, date=key[1]))
     return lines
 
 

@@ -284,8 +284,9 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         turn.say(turn.t("ideas.paused"))
         await stage.ask(turn)
     elif command is Command.RESUME and turn.person.intake_done_at is not None:
-        await turn.update(suggestions_paused=False)
-        turn.say(turn.t("ideas.resumed"))
+        if not turn.person.blocked:  # a moderator's block is lifted by a moderator only
+            await turn.update(suggestions_paused=False)
+        turn.say(turn.t("ideas.none" if turn.person.blocked else "ideas.resumed"))
         await stage.ask(turn)
     elif command is Command.REQUESTS:
         await _open_requests(turn)

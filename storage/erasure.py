@@ -13,7 +13,9 @@ In one transaction:
    ones closed; the rows stay for the impact counts. Who was waiting on the other side is
    returned, to be told kindly. An initiative left without organisers is paused (it shows
    up for the moderators, `list-initiatives --status paused`), and requests to it close.
-5. Delete every row of theirs, every table named, so nothing depends on cascades.
+5. Delete every row of theirs, every table named, so nothing depends on cascades: their
+   tickets with every line in them too. The audit log keeps its lines (who looked, when)
+   without the reference to the person.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from storage.inbox import InboxVerbs
 from storage.models import (
+    AuditRow,
     BlockRow,
     ConsentRow,
     ConversationRow,
@@ -40,6 +43,8 @@ from storage.models import (
     OrganiserInviteRow,
     OutboxRow,
     PersonRow,
+    TicketMessageRow,
+    TicketRow,
 )
 from storage.verbs import utcnow
 
@@ -268,7 +273,18 @@ class ErasureVerbs(InboxVerbs):
                 )
             )
         )
+        await session.execute(
+            delete(TicketMessageRow).where(
+                TicketMessageRow.ticket_id.in_(
+                    select(TicketRow.id).where(TicketRow.person_id == person_id)
+                )
+            )
+        )
+        await session.execute(
+            update(AuditRow).where(AuditRow.person_id == person_id).values(person_id=None)
+        )
         for model in (
+            TicketRow,
             OutboxRow,
             MessageLogRow,
             ConsentRow,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from storage.models import (
     InitiativeOrganiserRow,
@@ -111,8 +111,10 @@ class InitiativeVerbs(Verbs):
 
     # -- organiser invites ---------------------------------------------------------------
 
-    async def create_invite(self, organisation_id: int) -> str:
-        """A new single-use invite code for the organisation."""
+    async def create_invite(
+        self, organisation_id: int, *, expires_at: datetime | None = None
+    ) -> str:
+        """A new single-use invite code for the organisation, valid until `expires_at`."""
         while True:
             code = new_invite_code()
             taken = await self._session.scalar(
@@ -122,7 +124,10 @@ class InitiativeVerbs(Verbs):
                 break
         self._session.add(
             OrganiserInviteRow(
-                code=code, organisation_id=organisation_id, created_at=datetime.now(UTC)
+                code=code,
+                organisation_id=organisation_id,
+                created_at=datetime.now(UTC),
+                expires_at=expires_at,
             )
         )
         await self._session.flush()
@@ -131,8 +136,9 @@ class InitiativeVerbs(Verbs):
     async def redeem_invite(self, code: str, person_id: int, now: datetime) -> Organisation | None:
         """Use an invite: the person becomes an organiser of its organisation.
 
-        Case and spaces do not matter. None when the code is unknown or was used before;
-        the code is claimed in one conditional update, so two people cannot both use it.
+        Case and spaces do not matter. None when the code is unknown, expired or was used
+        before; the code is claimed in one conditional update, so two people cannot both
+        use it.
         """
         result = await self._session.execute(
             update(OrganiserInviteRow)
@@ -140,6 +146,7 @@ class InitiativeVerbs(Verbs):
                 OrganiserInviteRow.code == normalise_invite_code(code),
                 OrganiserInviteRow.used_at.is_(None),
                 OrganiserInviteRow.used_by_person_id.is_(None),
+                or_(OrganiserInviteRow.expires_at.is_(None), OrganiserInviteRow.expires_at > now),
             )
             .values(used_by_person_id=person_id, used_at=now)
             .returning(OrganiserInviteRow.organisation_id)

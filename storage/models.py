@@ -77,6 +77,8 @@ class PersonRow(Base):
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime]
+    # Blocked by a moderator: no suggestions or introductions (and not suggested to others).
+    blocked_at: Mapped[datetime | None]
 
 
 class IdentityRow(Base):
@@ -120,6 +122,9 @@ class ConversationRow(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime]
+    # Answers in a row the bot did not understand (the third opens a ticket); kept beside the
+    # conversation's state, which a misunderstood answer leaves exactly as it was.
+    misunderstood: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MessageLogRow(Base):
@@ -200,6 +205,7 @@ class OrganiserInviteRow(Base):
         ForeignKey("people.id", ondelete="SET NULL")
     )
     used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: valid until used
 
 
 class InitiativeRow(Base):
@@ -424,3 +430,104 @@ class MentionRow(Base):
     outbox_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox.id", ondelete="CASCADE"), index=True
     )
+
+
+# -- moderation ---------------------------------------------------------------------------
+
+
+class OrganisationAreaRow(Base):
+    """A neighbourhood (4-digit postcode) an organisation looks after: its residents,
+    tickets and figures are that organisation's to see."""
+
+    __tablename__ = "organisation_areas"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    postcode: Mapped[str] = mapped_column(String(4), primary_key=True, index=True)
+
+
+class ModeratorRow(Base):
+    """An account of the dashboard: a moderator of one organisation, or an admin of all."""
+
+    __tablename__ = "moderators"
+    __table_args__ = NEVER_REUSE
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10), default="moderator")
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class LoginFailureRow(Base):
+    """Failed logins per account ("account:<email>") and per address ("address:<ip>")."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class TicketRow(Base):
+    """A resident who needs a person: asked for one, was not understood, shows distress."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_priority", "status", "priority"), NEVER_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+    first_answer_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class TicketMessageRow(Base):
+    """A line of a ticket: the resident's words, a moderator's reply, or an internal note."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = NEVER_REUSE
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # resident, reply, note, event
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Who of which organisation looked at or acted on whose data, and when. Erasing the
+    person clears the reference; the line stays without it."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), NEVER_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime]

@@ -28,6 +28,7 @@ class Person:
     suggestions_paused: bool = False
     organisation_id: int | None = None
     neighbour_visible: bool = False
+    blocked: bool = False  # by a moderator: no suggestions or introductions
 
 
 @dataclass(frozen=True)
@@ -212,3 +213,88 @@ class Outgoing:
     parts_sent: int = 0
     attempts: int = 0
     created_at: datetime | None = None
+# -- moderation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a dashboard query may return: one organisation's, or (None) everyone's."""
+
+    organisation_id: int | None
+
+
+@dataclass(frozen=True)
+class Moderator:
+    id: int
+    email: str
+    name: str
+    role: str  # admin or moderator
+    organisation_id: int
+    organisation_name: str
+    password_hash: str
+    must_change_password: bool
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(None if self.role == "admin" else self.organisation_id)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    person_id: int
+    reason: str
+    priority: int
+    status: str  # open, assigned, closed
+    created_at: datetime
+    assignee_id: int | None = None
+    assignee_name: str | None = None
+    first_name: str | None = None
+    area_name: str | None = None
+    first_answer_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    kind: str  # resident, reply, note, event
+    body: str
+    created_at: datetime
+    moderator_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    action: str
+    moderator_name: str | None
+    organisation_name: str | None
+    person_id: int | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ResidentFacts:
+    """One resident as the impact figures count them: no name, no id."""
+
+    area: str
+    consented_at: datetime
+    intake_done_at: datetime | None
+    gifts: tuple[str, ...]
+    wishes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IntroductionFacts:
+    area: str
+    requested_at: datetime
+    introduced_at: datetime | None
+    met: bool
+
+
+@dataclass(frozen=True)
+class ImpactFacts:
+    residents: tuple[ResidentFacts, ...]
+    introductions: tuple[IntroductionFacts, ...]
+    first_answers: tuple[tuple[datetime, datetime], ...]  # (ticket opened, first reply)
+    offered: frozenset[str]  # what approved initiatives in scope offer

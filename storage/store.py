@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.erasure import ErasureVerbs
+from storage.impact import ImpactVerbs
 from storage.inbox import InboxVerbs
 from storage.initiatives import InitiativeVerbs
 from storage.introductions import IntroductionVerbs
@@ -33,6 +34,7 @@ from storage.models import (
     PostcodeRow,
     ProcessedUpdateRow,
 )
+from storage.moderation import ModerationVerbs
 from storage.outbox import OutboxVerbs
 from storage.records import (
     Area,
@@ -94,6 +96,7 @@ def _person(row: PersonRow) -> Person:
         suggestions_paused=row.suggestions_paused,
         organisation_id=row.organisation_id,
         neighbour_visible=row.neighbour_visible,
+        blocked=row.blocked_at is not None,
     )
 
 
@@ -117,11 +120,14 @@ class Store(
     ErasureVerbs,  # erasure forgets the inbox too: before InboxVerbs
     InboxVerbs,
     OutboxVerbs,
+    ModerationVerbs,
+    ImpactVerbs,
 ):
     """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
     The verbs for people, conversations and places are here; the others live in their own
-    modules (matching, initiatives, introductions, jobs, erasure) and are mixed in.
+    modules (matching, initiatives, introductions, jobs, erasure, moderation, impact)
+    and are mixed in.
     """
 
     # -- ordering and exactly-once -------------------------------------------------------

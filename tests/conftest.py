@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -84,3 +85,23 @@ async def app(settings: Settings, database: Database) -> AsyncIterator[App]:
     """The whole program, built by the same composition root as `python -m bot`."""
     async with open_app(settings) as built:
         yield built
+
+
+@pytest.fixture
+async def dashboard(app: App, settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
+    """The moderators' dashboard on a test server: (client, clock). Plain HTTP, so the
+    session cookie is not marked Secure here."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web.dashboard import dashboard_app
+    from tests.web.dashboard_harness import Clock
+
+    clock = Clock()
+    web_app = dashboard_app(
+        database=app.database,
+        texts=app.texts,
+        settings=settings.model_copy(update={"dashboard_secure_cookie": False}),
+        clock=clock,
+    )
+    async with TestClient(TestServer(web_app)) as client:
+        yield client, clock

@@ -1,5 +1,6 @@
-"""The one web server: Telegram's webhook, /healthz and /metrics, each a route group of its
-own, built by the composition root (`bot.runner`) from the app it serves."""
+"""The one web server: Telegram's webhook, /healthz and /metrics, and the moderators'
+dashboard under /dashboard/ — each a route group or sub-application of its own, built by
+the composition root (`bot.runner`) from the app it serves."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from aiohttp import web
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
+from bot.web.dashboard import dashboard_app
 from bot.web.health import add_health_routes
 from bot.web.telegram import WEBHOOK_PATH, add_telegram_webhook
 
-__all__ = ["WEBHOOK_PATH", "build_web_app"]
+__all__ = ["DASHBOARD_PATH", "WEBHOOK_PATH", "build_web_app"]
+
+DASHBOARD_PATH = "/dashboard/"
 
 
 def build_web_app(app: App, *, telegram: TelegramChannel | None = None) -> web.Application:
@@ -18,4 +22,10 @@ def build_web_app(app: App, *, telegram: TelegramChannel | None = None) -> web.A
     add_health_routes(web_app, app)
     if telegram is not None:
         add_telegram_webhook(web_app, telegram, secret=app.settings.telegram_webhook_secret)
+    web_app.add_subapp(
+        DASHBOARD_PATH,
+        dashboard_app(
+            database=app.database, texts=app.texts, settings=app.settings, clock=app.clock
+        ),
+    )
     return web_app

@@ -30,6 +30,8 @@ SHOWN_BY = {
     "jobs": "data.count.jobs",
     "outbox": "data.count.outbox",
     "mentions": "data.count.mentions",
+    "tickets": "data.count.tickets",
+    "audit_log": "data.looked_at",
 }
 
 

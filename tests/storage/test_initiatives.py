@@ -24,7 +24,7 @@ from storage.models import (
     OutboxRow,
     PersonRow,
 )
-from storage.records import ConversationState, Person
+from storage.records import ConversationState, Person, Scope
 from storage.store import Store
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -337,6 +337,18 @@ async def test_erase_person_leaves_no_row_that_refers_to_them(erasable: Database
         await session.flush()
         await store.queue_message(bert.id, "Ans wil kennismaken", about=[ans.id])
         await store.queue_message(cor.id, "Je kunt Ans bellen", introduction_id=was_asked.id)
+        await store.open_ticket(
+            ans.id, reason="asked_for_human", priority=50, now=NOW, body="Ik wil iemand spreken"
+        )
+        moderator = await store.create_moderator(
+            email="mo@example.org",
+            name="Mo",
+            organisation_id=organisation.id,
+            role="moderator",
+            password_hash="x",
+            now=NOW,
+        )
+        await store.record_audit(moderator, action="view_profile", now=NOW, person_id=ans.id)
         before = await _rows_referring_to(store, ans.id)
     for column in _person_columns():
         name = f"{column.table.name}.{column.name}"
@@ -348,6 +360,11 @@ async def test_erase_person_leaves_no_row_that_refers_to_them(erasable: Database
     async with database.unit_of_work() as store:
         after = await _rows_referring_to(store, ans.id)
         assert after == dict.fromkeys(after, 0)
+        # Her ticket is gone with every line in it; the audit line stays, naming nobody.
+        assert await store.list_tickets(Scope(None), statuses=("open", "assigned", "closed")) == []
+        assert [(e.action, e.person_id) for e in await store.list_audit()] == [
+            ("view_profile", None)
+        ]
         # Everybody else keeps what is theirs.
         assert await store.get_person(bert.id) is not None
         assert await store.get_person(cor.id) is not None
