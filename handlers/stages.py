@@ -131,6 +131,8 @@ async def _menu_choice(turn: Turn, key: str) -> None:
         await organiser.list_mine(turn)
         menu.show_menu(turn)
         return
+    if await relay.send_draft(turn, key):  # "send it on?" after typed words at the menu
+        return
     if key == "menu:relay" and isinstance(turn.state.context.get("relay"), int):
         turn.goto(relay.RELAY_STEP, intro=turn.state.context["relay"], resume=turn.resume_point())
         turn.say(turn.t("relay.write_again"))

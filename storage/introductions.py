@@ -173,6 +173,24 @@ class IntroductionVerbs(Verbs):
         )
         return [_introduction(r) for r in rows]
 
+    async def list_open_relays_for(self, person_id: int) -> list[Introduction]:
+        """Accepted introductions of this person whose conversation through the bot is open."""
+        rows = await self._session.scalars(
+            select(IntroductionRow)
+            .where(
+                LIVE,
+                IntroductionRow.status == "accepted",
+                IntroductionRow.relay_open.is_(True),
+                or_(
+                    IntroductionRow.requester_id == person_id,
+                    IntroductionRow.neighbour_id == person_id,
+                    IntroductionRow.answered_by_id == person_id,
+                ),
+            )
+            .order_by(IntroductionRow.id)
+        )
+        return [_introduction(r) for r in rows]
+
     async def list_open_requests_for(self, person_id: int) -> list[Introduction]:
         """Requests waiting for this person's answer: as a neighbour, or as an organiser."""
         organised = select(InitiativeOrganiserRow.initiative_id).where(
