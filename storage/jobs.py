@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import IdentityRow, JobRow, MentionRow, OutboxRow, PersonRow
+from storage.outbox import add_to_outbox
 from storage.records import Identity, Job, OutboxMessage
 from storage.verbs import Verbs, as_utc, aware, utcnow
 
@@ -248,11 +249,7 @@ class JobVerbs(Verbs):
             parts_sent=0,
             introduction_id=introduction_id,
         )
-        self._session.add(row)
-        await self._session.flush()
-        for named in sorted(set(about) - {person_id}):
-            self._session.add(MentionRow(person_id=named, outbox_id=row.id))
-        return row.id
+        return await add_to_outbox(self._session, row, about)
 
     async def claim_outbox(
         self,

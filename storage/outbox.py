@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import IdentityRow, MentionRow, OutboxRow, PersonRow
@@ -43,6 +44,16 @@ def _outgoing(row: OutboxRow) -> Outgoing:
 
 def _unsent() -> Any:
     return (OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
+
+
+async def add_to_outbox(session: AsyncSession, row: OutboxRow, about: Collection[int]) -> int:
+    """Write one outbox row and the people it names (its `mentions`, except the recipient):
+    erasing any of them cancels it while it waits. Returns its id."""
+    session.add(row)
+    await session.flush()
+    for named in sorted(set(about) - {row.person_id}):
+        session.add(MentionRow(person_id=named, outbox_id=row.id))
+    return row.id
 
 
 class OutboxVerbs(Verbs):
@@ -76,11 +87,7 @@ class OutboxVerbs(Verbs):
             parts_sent=0,
             introduction_id=introduction_id,
         )
-        self._session.add(row)
-        await self._session.flush()
-        for named in sorted(set(about) - {person_id}):
-            self._session.add(MentionRow(person_id=named, outbox_id=row.id))
-        return row.id
+        return await add_to_outbox(self._session, row, about)
 
     async def claim_deliveries(
         self,
