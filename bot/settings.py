@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         default=365, description="Ended introductions are anonymised after this (counts stay)."
     )
 
+    chat_secure_cookie: bool = Field(
+        default=True, description="The web chat's cookie over HTTPS only (false: plain http)."
+    )
     dashboard_secret_key: str = Field(
         default="",
         description="Fernet key for the dashboard's session cookies (empty: a new key at "

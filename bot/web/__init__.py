@@ -8,13 +8,15 @@ from aiohttp import web
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
+from bot.web.chat import chat_app
 from bot.web.dashboard import dashboard_app
 from bot.web.health import add_health_routes
 from bot.web.telegram import WEBHOOK_PATH, add_telegram_webhook
 
-__all__ = ["DASHBOARD_PATH", "WEBHOOK_PATH", "build_web_app"]
+__all__ = ["CHAT_PATH", "DASHBOARD_PATH", "WEBHOOK_PATH", "build_web_app"]
 
 DASHBOARD_PATH = "/dashboard/"
+CHAT_PATH = "/chat/"
 
 
 def build_web_app(app: App, *, telegram: TelegramChannel | None = None) -> web.Application:
@@ -22,6 +24,8 @@ def build_web_app(app: App, *, telegram: TelegramChannel | None = None) -> web.A
     add_health_routes(web_app, app)
     if telegram is not None:
         add_telegram_webhook(web_app, telegram, secret=app.settings.telegram_webhook_secret)
+    web_app.router.add_get("/chat", _to_chat)  # the address people type, without the slash
+    web_app.add_subapp(CHAT_PATH, chat_app(app))
     web_app.add_subapp(
         DASHBOARD_PATH,
         dashboard_app(
@@ -29,3 +33,7 @@ def build_web_app(app: App, *, telegram: TelegramChannel | None = None) -> web.A
         ),
     )
     return web_app
+
+
+async def _to_chat(_request: web.Request) -> web.Response:
+    raise web.HTTPFound(CHAT_PATH)
