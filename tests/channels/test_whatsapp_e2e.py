@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from bot.app import App, open_app
+from bot.channels.whatsapp.render import strip_decoration
 from bot.channels.whatsapp.templates import TEMPLATES
 from bot.runner import Running, serve_telegram
 from bot.settings import Settings
@@ -33,8 +34,21 @@ from storage.verbs import utcnow
 from tests.channels import whatsapp_webhooks as hook
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_whatsapp import FakeWhatsApp, Sent
-from tests.channels.test_telegram_introductions import FakeClock
 from tests.channels.test_telegram_intake import TIMEOUT, t
+from tests.channels.test_telegram_introductions import (
+    ORGANISATION,
+    SOUP,
+    SOUP_TEXT,
+    TAXONOMY,
+    FakeClock,
+    Peer,
+    create_invite,
+    fire_due,
+    organiser_joins,
+)
+from tests.channels.test_telegram_introductions import (
+    person_of as telegram_person_of,
+)
 from tests.harness import assert_free_text_profile, seed_places
 
 APP_SECRET = "wa-app-secret-for-tests"
@@ -77,6 +91,7 @@ async def app(
             "whatsapp_api_version": wa.version,
             "whatsapp_send_rate": 0,
             "whatsapp_chat_rate": 0,
+            "merge_replies": False,  # the organiser's steps count replies one by one
         }
     )
     async with open_app(configured, clock=clock) as built:
@@ -158,6 +173,11 @@ class Phone:
     wa_id: str
     name: str = "Anna de Vries"
     seen: int = 0
+    pages: int = 0  # "Meer keuzes" rows tapped
+
+    def last_choices(self) -> list[tuple[str, str, str]]:
+        """The buttons or rows of the newest message that has any."""
+        return next((choices(s) for s in reversed(self.messages()) if choices(s)), [])
 
     def messages(self) -> list[Sent]:
         return self.wa.sent_to(self.wa_id)
@@ -186,6 +206,14 @@ class Phone:
         raise AssertionError(f"no choice like {part!r} in {[body_of(s) for s in self.messages()]}")
 
     async def tap(self, part: str) -> list[Sent]:
+        """Tap the newest button or row like `part`, paging through a long list first."""
+        while not any(part.casefold() in c[2].casefold() for c in self.last_choices()):
+            more = [c for c in self.last_choices() if c[1].startswith("more:")]
+            if not more:
+                break
+            self.pages += 1
+            page = await self.post(hook.list_reply(self.wa_id, more[0][1], more[0][2]))
+            assert [sent.kind for sent in page] == ["interactive.list"]
         kind, key, title = self.find(part)
         build = hook.button_reply if kind == "button" else hook.list_reply
         new = await self.post(build(self.wa_id, key, title, name=self.name))
@@ -219,12 +247,20 @@ async def start_with_buttons(app: App, anna: Phone) -> None:
     assert t(app, "ask.gifts") in last_text(asked)
 
 
-async def finish_with_buttons(app: App, anna: Phone) -> None:
+async def finish_with_buttons(
+    app: App,
+    anna: Phone,
+    *,
+    wish: str = "Wandelen",
+    distance: str = "800 m",
+    group: str = "In een groep",
+) -> None:
+    """From the gifts question to the menu, tapping only."""
     await anna.tap("Koken")
-    await anna.tap("Wandelen")
+    await anna.tap(wish)
     await anna.tap("Maakt niet uit")
-    await anna.tap("800 m")
-    await anna.tap("In een groep")
+    await anna.tap(distance)
+    await anna.tap(group)
     summary = await anna.tap("alleen gratis")
     assert t(app, "ask.summary") in last_text(summary)
     asked = await anna.tap("klopt")
@@ -307,6 +343,79 @@ async def test_a_duplicate_delivery_is_handled_once(
     assert first and again == []
     async with app.database.engine.connect() as connection:
         assert await connection.scalar(select(func.count(InboxRow.id))) == 1
+
+
+async def henk_runs_the_soup_cafe(app: App, tg: FakeTelegram) -> Peer:
+    """Henk joined on Telegram as an organiser and runs the soup café (approved)."""
+    henk = Peer(tg, tg.user(5301, first_name="Henk"))
+    await organiser_joins(app, henk, f"organisator {await create_invite(app)}")
+    henk_id = (await telegram_person_of(app, henk)).id
+    async with app.database.unit_of_work() as store:
+        organisation = await store.get_organisation(ORGANISATION[0])
+        assert organisation is not None
+        await store.create_initiative(
+            organisation_id=organisation.id, organiser_ids=[henk_id], title=SOUP,
+            description=SOUP_TEXT, postcode="7605", place_name="Almelo", latitude=52.3497,
+            longitude=6.6535, offers=("eat_together", "cooking"), needs=("diy",),
+            times=("afternoon",), free=True, wheelchair=True, capacity=5, status="approved",
+            now=app.clock(),
+        )  # fmt: skip
+    return henk
+
+
+async def test_an_introduction_to_an_organiser_on_telegram_and_the_follow_up_template(
+    app: App, anna: Phone, wa: FakeWhatsApp, tg: FakeTelegram, bot: Running, clock: FakeClock
+) -> None:
+    henk = await henk_runs_the_soup_cafe(app, tg)
+    await start_with_buttons(app, anna)
+    await finish_with_buttons(
+        app,
+        anna,
+        wish=strip_decoration(TAXONOMY.get("eat_together").label("nl")),
+        distance="wijk of dorp",  # "🚲 In mijn wijk of dorp (2 km)", shortened
+        group=t(app, "choice.group.both"),
+    )
+    assert anna.pages >= 1  # "Samen eten" is on the second page of the wishes list
+    assert any(SOUP in body_of(sent) for sent in anna.messages())  # the soup café, suggested
+
+    # Anna asks to be introduced, with her WhatsApp number as the way to reach her.
+    await anna.tap(t(app, "button.introduce").split()[-1])
+    asked = await anna.tap("WhatsApp")
+    assert any(t(app, "intro.asked", name=SOUP) in body_of(sent) for sent in asked)
+    [request] = await henk.receive(1)
+    assert "Anna" in (request.text or "")
+    number = "+" + ANNA_WA
+
+    # Henk says yes, via the bot; only now does her number reach him.
+    before = len(tg.sent)
+    [route] = await henk.tap(t(app, "button.accept"), 1, on=request)
+    assert route.text == t(app, "intro.route_question")
+    told = await henk.tap(t(app, "button.route_bot"), 2)
+    assert any(number in (m.text or "") for m in told)
+    assert all(ANNA_WA not in (r.text or "") for r in tg.sent[:before])
+    await settle(app)
+    to_anna = [body_of(sent) for sent in anna.messages()[anna.seen :]]
+    anna.seen = len(anna.messages())
+    assert any(t(app, "intro.accepted", name=SOUP) in text for text in to_anna), to_anna
+
+    # A week later the window has closed: the follow-up goes out as a template, and the
+    # question itself waits until Anna writes again.
+    clock.advance(timedelta(days=8))
+    async with asyncio.timeout(TIMEOUT):
+        assert await fire_due(bot) >= 1
+    await settle(app)
+    [template] = anna.messages()[anna.seen :]
+    anna.seen = len(anna.messages())
+    assert template.kind == "template"
+    assert template.payload["template"]["name"] == "meedoen_followup"
+    parameters = template.payload["template"]["components"][0]["parameters"]
+    assert [p["text"] for p in parameters] == ["Anna", SOUP]
+    assert wa.refused == []
+
+    answer = await anna.say("hoi")
+    question = t(app, "followup.question", name=SOUP)
+    assert body_of(answer[0]) == question or any(question in body_of(s) for s in answer)
+    assert all(sent.kind != "template" for sent in answer)
 
 
 AREA = "Almelo centrum"
