@@ -56,33 +56,37 @@ HOLD = timedelta(days=30)
 REQUEST_ACTIONS = frozenset({"accept", "decline"})
 
 
+def _dicts(items: object) -> list[dict[str, Any]]:
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def split_messages(body: bytes) -> list[tuple[str, str, dict[str, Any]]]:
     """(wamid, wa_id, envelope) for each message in a webhook body; each envelope is a
     webhook body of its own holding that one message and its sender's profile."""
     data = json.loads(body)
     found: list[tuple[str, str, dict[str, Any]]] = []
-    for entry in data.get("entry") or []:
-        for change in entry.get("changes") or [] if isinstance(entry, dict) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict) or change.get("field") != "messages":
+    for entry in _dicts(data.get("entry") if isinstance(data, dict) else None):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field") != "messages" or not isinstance(value, dict):
                 continue
-            for message in value.get("messages") or []:
+            for message in _dicts(value.get("messages")):
                 sender, wamid = message.get("from"), message.get("id")
-                if not isinstance(sender, str) or not isinstance(wamid, str):
+                if not isinstance(sender, str) or not isinstance(wamid, str) or not sender:
                     continue
-                contacts = [c for c in value.get("contacts") or [] if c.get("wa_id") == sender]
                 single = {
                     "messaging_product": "whatsapp",
                     "metadata": value.get("metadata"),
-                    "contacts": contacts,
+                    "contacts": [
+                        c for c in _dicts(value.get("contacts")) if c.get("wa_id") == sender
+                    ],
                     "messages": [message],
                 }
+                only = {"field": "messages", "value": single}
                 envelope = {
-                    "object": data.get("object"),
-                    "entry": [{"id": entry.get("id"), "changes": [
-                        {"field": "messages", "value": single}
-                    ]}],
-                }  # fmt: skip
+                    "object": data["object"],
+                    "entry": [{"id": entry.get("id"), "changes": [only]}],
+                }
                 found.append((wamid, sender, envelope))
     return found
 
