@@ -202,8 +202,9 @@ async def run_bot(app: App) -> int:
     async with serve_telegram(app) as running:
         mode = "webhook" if settings.telegram_webhook_url else "long polling"
         log.info(
-            "Meedoen is running on Telegram (%s), web server on %s; Ctrl-C stops it",
+            "Meedoen is running on Telegram (%s)%s, web server on %s; Ctrl-C stops it",
             mode,
+            " and WhatsApp" if running.whatsapp is not None else "",
             running.web_url,
         )
         await stop.wait()
