@@ -141,7 +141,11 @@ async def serve_telegram(
         build_web_app(app, telegram=channel if webhook else None, whatsapp=whatsapp),
         access_log=None,
     )
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:
+        await stack.aclose()
+        raise
     try:
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
         await site.start()
