@@ -34,7 +34,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.metrics import Metrics
 from bot.scheduler import Clock, UnitOfWork
-from storage.outbox import LEASE
+from storage.outbox import HELD, LEASE
 from storage.records import Outgoing
 from storage.verbs import utcnow
 
@@ -78,6 +78,17 @@ class Rejected(DeliveryError):
     """The platform refuses this message for good (a bad request)."""
 
     result = "rejected"
+
+
+class Held(DeliveryError):
+    """The message may not go yet (WhatsApp's 24-hour window closed; a template asked the
+    person to write): keep it, unsent, until `until` or until they write again."""
+
+    result = "held"
+
+    def __init__(self, until: timedelta) -> None:
+        super().__init__("held until the person writes")
+        self.until = until
 
 
 class Transport(Protocol):
@@ -266,6 +277,10 @@ class Deliverer:
                 at = now + timedelta(seconds=error.retry_after)
                 await store.retry_delivery(message.id, at=at, error=reason, count_attempt=False)
                 log.warning("%s asks to wait %s s", self.channel, error.retry_after)
+            elif isinstance(error, Held):
+                at = now + error.until
+                await store.retry_delivery(message.id, at=at, error=HELD, count_attempt=False)
+                log.info("message %d on %s held until the person writes", message.id, self.channel)
             elif isinstance(error, Blocked):
                 await store.mark_account_unreachable(self.channel, message.external_id)
                 await store.fail_delivery(message.id, now=now, error="blocked")

@@ -312,6 +312,16 @@ class Inbox:
         if reader is None or incoming is None or item.sender is None:
             return 0  # not a person's message (or a channel this worker does not run)
         msg = incoming.inbound
+        page = incoming.hints.get("page")
+        if isinstance(page, int):  # "more choices": the person's last options, that page
+            last = await store.last_options_message(item.channel, item.sender)
+            if last is not None:
+                extra = {**last.extra, "page": page}
+                await store.queue_reply(
+                    item.channel, item.sender, last.text, last.options, extra=extra
+                )
+                self._metrics.messages_queued.inc()
+                return 1
         verdict = self._throttle.check(f"{item.channel}:{item.sender}")
         if verdict != "ok":
             self._metrics.updates_throttled.inc()

@@ -1,7 +1,8 @@
 """`python -m bot run`: the bot on its configured channels, until SIGINT or SIGTERM.
 
 One worker runs: the web server (/healthz, /metrics, and Telegram's webhook when a public URL
-is configured; long polling otherwise), the inbox, the Telegram deliverer and the scheduler.
+is configured; long polling otherwise; WhatsApp's webhook when WhatsApp is configured), the
+inbox, a deliverer per channel and the scheduler.
 Any number of identical workers may run against one PostgreSQL database (in webhook mode:
 polling allows one).
 """
@@ -12,14 +13,17 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.app import App, build_scheduler
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, build_bot
+from bot.channels.whatsapp.channel import WhatsAppChannel
+from bot.channels.whatsapp.client import WhatsAppClient
 from bot.deliverer import Deliverer
 from bot.housekeeping import plan_housekeeping
 from bot.scheduler import Scheduler
@@ -56,6 +60,41 @@ class Running:
     deliverer: Deliverer
     scheduler: Scheduler
     web_url: str
+    whatsapp: WhatsAppChannel | None = None
+    whatsapp_deliverer: Deliverer | None = None
+
+
+@asynccontextmanager
+async def open_whatsapp(app: App) -> AsyncIterator[tuple[WhatsAppChannel, Deliverer]]:
+    """The WhatsApp channel of `app` and its deliverer, with one HTTP session for both."""
+    settings = app.settings
+    async with aiohttp.ClientSession() as session:
+        client = WhatsAppClient(
+            session,
+            phone_number_id=settings.whatsapp_phone_number_id,
+            access_token=settings.whatsapp_access_token,
+            base_url=settings.whatsapp_api_base_url,
+            version=settings.whatsapp_api_version,
+        )
+        channel = WhatsAppChannel(
+            client,
+            app.inbox,
+            unit_of_work=app.database.unit_of_work,
+            texts=app.texts,
+            clock=app.clock,
+            language=settings.default_language,
+        )
+        deliverer = Deliverer(
+            app.database.unit_of_work,
+            channel,
+            metrics=app.metrics,
+            clock=app.clock,
+            rate=settings.whatsapp_send_rate,
+            per_chat_rate=settings.whatsapp_chat_rate,
+        )
+        app.inbox.on_outbox(deliverer.wake)
+        app.conversations.on_outbox(deliverer.wake)
+        yield channel, deliverer
 
 
 @asynccontextmanager
@@ -85,12 +124,28 @@ async def serve_telegram(
     )
     app.inbox.on_outbox(deliverer.wake)
     app.conversations.on_outbox(deliverer.wake)
-    scheduler = build_scheduler(app, on_fired=deliverer.wake)
+    stack = AsyncExitStack()
+    whatsapp: WhatsAppChannel | None = None
+    whatsapp_deliverer: Deliverer | None = None
+    if settings.whatsapp_enabled:
+        whatsapp, whatsapp_deliverer = await stack.enter_async_context(open_whatsapp(app))
+    deliverers = [d for d in (deliverer, whatsapp_deliverer) if d is not None]
+
+    def wake_deliverers() -> None:
+        for each in deliverers:
+            each.wake()
+
+    scheduler = build_scheduler(app, on_fired=wake_deliverers)
     webhook = bool(settings.telegram_webhook_url)
     runner = web.AppRunner(
-        build_web_app(app, telegram=channel if webhook else None), access_log=None
+        build_web_app(app, telegram=channel if webhook else None, whatsapp=whatsapp),
+        access_log=None,
     )
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:
+        await stack.aclose()
+        raise
     try:
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
         await site.start()
@@ -99,6 +154,8 @@ async def serve_telegram(
             "inbox": app.inbox.run_forever(),
             "outbox_telegram": deliverer.run_forever(),
         }
+        if whatsapp_deliverer is not None:
+            jobs["outbox_whatsapp"] = whatsapp_deliverer.run_forever()
         await channel.set_commands(app.texts)
         if webhook:
             url = settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH
@@ -112,9 +169,17 @@ async def serve_telegram(
             await plan_housekeeping(app.database, app.clock())
             jobs["scheduler"] = scheduler.run_forever()
         async with background(**jobs):
-            yield Running(channel, deliverer, scheduler, f"http://{host}:{port}")
+            yield Running(
+                channel,
+                deliverer,
+                scheduler,
+                f"http://{host}:{port}",
+                whatsapp,
+                whatsapp_deliverer,
+            )
     finally:
         await runner.cleanup()
+        await stack.aclose()
         await bot.shutdown()
 
 
@@ -126,6 +191,11 @@ async def run_bot(app: App) -> int:
             "python -m bot chat"
         )
         return 2
+    if settings.whatsapp_enabled and not (
+        settings.whatsapp_app_secret and settings.whatsapp_verify_token
+    ):
+        log.error("WhatsApp is set up: set WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN too")
+        return 2
     if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
         log.error("TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET as well")
         return 2
@@ -136,8 +206,9 @@ async def run_bot(app: App) -> int:
     async with serve_telegram(app) as running:
         mode = "webhook" if settings.telegram_webhook_url else "long polling"
         log.info(
-            "Meedoen is running on Telegram (%s), web server on %s; Ctrl-C stops it",
+            "Meedoen is running on Telegram (%s)%s, web server on %s; Ctrl-C stops it",
             mode,
+            " and WhatsApp" if running.whatsapp is not None else "",
             running.web_url,
         )
         await stop.wait()

@@ -8,6 +8,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+GRAPH_URL = "https://graph.facebook.com"
+GRAPH_VERSION = "v21.0"
 
 
 class Settings(BaseSettings):
@@ -37,6 +39,28 @@ class Settings(BaseSettings):
     )
     telegram_chat_rate: float = Field(
         default=1.0, description="Messages a second to one chat, with a short burst (0: off)."
+    )
+    whatsapp_access_token: str = Field(
+        default="", description="WhatsApp Cloud API access token (a system user's token)."
+    )
+    whatsapp_phone_number_id: str = Field(
+        default="", description="The business phone number's id; set with the token: WhatsApp on."
+    )
+    whatsapp_app_secret: str = Field(
+        default="", description="The Meta app's secret; webhook bodies are signed with it."
+    )
+    whatsapp_verify_token: str = Field(
+        default="", description="Our word for the webhook verification handshake."
+    )
+    whatsapp_api_base_url: str = Field(
+        default=GRAPH_URL, description="Graph API base URL; point it at a fake one in tests."
+    )
+    whatsapp_api_version: str = Field(default=GRAPH_VERSION, description="Graph API version.")
+    whatsapp_send_rate: float = Field(
+        default=80.0, description="Messages a second to WhatsApp overall (0: no limit)."
+    )
+    whatsapp_chat_rate: float = Field(
+        default=1.0, description="Messages a second to one person (0: off)."
     )
     default_language: str = Field(default="nl", description="Language for new residents.")
     log_level: str = Field(default="INFO")
@@ -91,9 +115,15 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, description="PostgreSQL connections per worker.")
 
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """WhatsApp runs when its token and phone number id are set."""
+        return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
+
     def secrets(self) -> tuple[str, ...]:
         """Values no log line may show: the bot token, the webhook secret, the database
-        password and the dashboard's cookie key."""
+        password, the dashboard's cookie key and WhatsApp's token, app secret and verify
+        token."""
         password = urlsplit(self.database_url).password or ""
         values = (
             self.telegram_bot_token,
@@ -101,5 +131,8 @@ class Settings(BaseSettings):
             password,
             unquote(password),
             self.dashboard_secret_key,
+            self.whatsapp_access_token,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
         )
         return tuple(s for s in values if s)

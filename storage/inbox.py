@@ -137,6 +137,16 @@ class InboxVerbs(Verbs):
             or 0
         )
 
+    async def last_inbound_at(self, channel: str, sender: str) -> datetime | None:
+        """When this sender's newest update arrived, if within the last day (handled rows
+        are kept a day: long enough for WhatsApp's 24-hour window)."""
+        moment = await self._session.scalar(
+            select(func.max(InboxRow.received_at)).where(
+                InboxRow.channel == channel, InboxRow.sender == sender
+            )
+        )
+        return aware(moment) if moment is not None else None
+
     async def inbox_lag(self, now: datetime) -> tuple[int, float]:
         """Unhandled updates, and how long the oldest has waited (seconds)."""
         count, oldest = (

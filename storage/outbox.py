@@ -26,6 +26,8 @@ from storage.records import Outgoing
 from storage.verbs import Verbs, as_utc, aware, utcnow
 
 LEASE = timedelta(seconds=30)
+# `last_error` of a message held back until the person writes again (WhatsApp's window).
+HELD = "held: waiting for the person to write"
 
 
 def _outgoing(row: OutboxRow) -> Outgoing:
@@ -222,6 +224,30 @@ class OutboxVerbs(Verbs):
             )
             .values(reachable=True)
         )
+
+    async def release_held_deliveries(self, channel: str, external_id: str) -> int:
+        """The person wrote again: messages held for them may go now."""
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.channel == channel,
+                OutboxRow.external_id == external_id,
+                OutboxRow.last_error == HELD,
+                *_unsent(),
+            )
+            .values(next_attempt_at=None)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def last_options_message(self, channel: str, external_id: str) -> Outgoing | None:
+        """The newest message with options sent (or waiting) for this chat."""
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.channel == channel, OutboxRow.external_id == external_id)
+            .order_by(OutboxRow.id.desc())
+            .limit(20)
+        )
+        return next((_outgoing(row) for row in rows if row.options), None)
 
     async def outbox_lag(self, now: datetime) -> tuple[int, float]:
         """Messages waiting to be sent, and how long the oldest has waited (seconds)."""
