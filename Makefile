@@ -15,7 +15,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m bot seed-demo
-	$(BIN)/python -m bot chat
+	$(BIN)/python -m bot chat --web
 
 run: $(STAMP)
 	$(BIN)/python -m bot run

@@ -18,10 +18,15 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """Chat in the terminal as a resident."""
+    """Chat in the terminal as a resident; with --web, the web chat runs beside it."""
     from bot.channels.terminal import chat
+    from bot.runner import serve_web_chat
 
-    async with open_app(settings) as app:
+    if args.web:  # plain http on this machine: the cookie cannot be https-only
+        settings = settings.model_copy(update={"chat_secure_cookie": False})
+    async with open_app(settings) as app, serve_web_chat(app, enabled=args.web) as address:
+        if address:
+            print(f"🌐 Ook in je browser / also in your browser: {address}\n")
         await chat(
             app.conversations,
             name=args.as_name,
@@ -346,6 +351,9 @@ def parser() -> argparse.ArgumentParser:
     chat = add("chat", cmd_chat)
     chat.add_argument("--as", dest="as_name", default="Anna", help="the resident's name")
     chat.add_argument("--lang", default="nl", choices=("nl", "en"), help="phone language")
+    chat.add_argument(
+        "--web", action="store_true", help="also serve the web chat (WEB_HOST:WEB_PORT/chat/)"
+    )
     add("run", cmd_run)
     add("migrate", cmd_migrate)
     add("seed-demo", cmd_seed_demo)

@@ -27,7 +27,7 @@ from bot.channels.whatsapp.client import WhatsAppClient
 from bot.deliverer import Deliverer
 from bot.housekeeping import plan_housekeeping
 from bot.scheduler import Scheduler
-from bot.web import WEBHOOK_PATH, build_web_app
+from bot.web import CHAT_PATH, WEBHOOK_PATH, build_web_app
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +214,27 @@ async def run_bot(app: App) -> int:
         await stop.wait()
     log.info("stopped")
     return 0
+
+
+@asynccontextmanager
+async def serve_web_chat(app: App, *, enabled: bool = True) -> AsyncIterator[str | None]:
+    """The web server with the inbox behind it, for the terminal demo: its /chat/ address,
+    or None when not enabled or the port is taken (the terminal chat goes on without it)."""
+    if not enabled:
+        yield None
+        return
+    runner = web.AppRunner(build_web_app(app), access_log=None)
+    await runner.setup()
+    try:
+        try:
+            site = web.TCPSite(runner, app.settings.web_host, app.settings.web_port)
+            await site.start()
+        except OSError as error:
+            log.warning("the web chat could not start: %s", error)
+            yield None
+            return
+        host, port = runner.addresses[0][:2]
+        async with background(inbox=app.inbox.run_forever()):
+            yield f"http://{host}:{port}{CHAT_PATH}"
+    finally:
+        await runner.cleanup()
