@@ -14,7 +14,8 @@ from bot.settings import Settings
 from bot.web import build_web_app
 from bot.web.chat import COOKIE
 from storage.db import Database
-from tests.harness import person_of, seed_places
+from storage.records import Person
+from tests.harness import Resident, person_of, seed_places
 
 Client = TestClient[Any, Any]
 
@@ -26,7 +27,7 @@ async def chat_app(settings: Settings, database: Database) -> AsyncIterator[App]
         yield app
 
 
-async def say(app: App, client: Client, **body: str) -> list[dict[str, Any]]:
+async def say(app: App, client: Client, **body: Any) -> list[dict[str, Any]]:
     response = await client.post("/chat/send", json=body)
     assert response.status == 200
     await app.inbox.handle_pending()
@@ -63,7 +64,11 @@ async def test_a_newcomer_talks_in_the_web_chat_and_is_forgotten(chat_app: App) 
         person = await _person(app, chat_id)
         assert person is not None  # consented: from now on a person
 
-        await say(app, client, text="Anna")
+        place = await say(app, client, text="Anna")
+        assert any(m["location"] for m in place)  # "share my location" is offered
+        await say(app, client, location={"latitude": 52.3549, "longitude": 6.6676})
+        shared = await _person(app, chat_id)
+        assert shared is not None and shared.latitude is not None
         await say(app, client, text="vergeet mij")
         sure = await client.get("/chat/messages")
         assert (await sure.json())["messages"] == []  # everything was read already
@@ -80,9 +85,7 @@ async def test_a_message_without_a_chat_cookie_is_refused(chat_app: App) -> None
         assert response.status == 403
 
 
-async def _person(app: App, chat_id: str) -> object:
-    from tests.harness import Resident
-
+async def _person(app: App, chat_id: str) -> Person | None:
     return await person_of(
         app.database, Resident(app.conversations, external_id=chat_id, channel="web")
     )

@@ -28,7 +28,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.inbox import Draft, Incoming, reply_drafts
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Location, Reply
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,13 @@ class WebChat:
         if not isinstance(sender, str) or not _ID.match(sender):
             return None
         text, choice = payload.get("text"), payload.get("choice")
+        where = payload.get("location")
+        location = None
+        if isinstance(where, dict):
+            try:
+                location = Location(float(where["latitude"]), float(where["longitude"]))
+            except (KeyError, TypeError, ValueError):
+                location = None
         return Incoming(
             Inbound(
                 channel=CHANNEL,
@@ -66,6 +73,7 @@ class WebChat:
                 update_id=str(payload.get("id", "")) or None,
                 text=text if isinstance(text, str) else None,
                 choice=choice if isinstance(choice, str) else None,
+                location=location,
                 language_code=str(payload.get("language") or "nl")[:5],
             )
         )
@@ -130,6 +138,9 @@ def chat_app(app: App) -> web.Application:
         )[:2]}  # fmt: skip
         if isinstance(body.get("choice"), str):
             payload["choice"] = body["choice"][:256]
+        elif isinstance(body.get("location"), dict):  # the browser's "share my location"
+            where = body["location"]
+            payload["location"] = {k: where.get(k) for k in ("latitude", "longitude")}
         else:
             payload["text"] = str(body.get("text") or "")[:MAX_TEXT * 3]
         update_id = secrets.token_hex(12)
@@ -155,6 +166,7 @@ def chat_app(app: App) -> web.Application:
                 {
                     "text": message.text,
                     "options": [{"key": k, "label": label} for k, label in message.options],
+                    "location": message.extra.get("location"),  # a "share my location" label
                 }
             )
         async with app.database.unit_of_work() as store:

@@ -6,10 +6,31 @@
   const input = document.getElementById("text");
   let busy = false;
 
-  function show(text, who, options) {
+  function shareLocation(label) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.addEventListener("click", function () {
+      if (!navigator.geolocation) return;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        show(label, "me");
+        post({ location: { latitude: position.coords.latitude,
+                           longitude: position.coords.longitude } });
+      });
+    });
+    return button;
+  }
+
+  function show(text, who, options, location) {
     const item = document.createElement("li");
     item.className = who;
     item.textContent = text;
+    if (location) {
+      const row = document.createElement("div");
+      row.className = "options";
+      row.appendChild(shareLocation(location));
+      item.appendChild(row);
+    }
     if (options && options.length) {
       const row = document.createElement("div");
       row.className = "options";
@@ -46,7 +67,9 @@
     try {
       const response = await fetch("messages", { credentials: "same-origin" });
       const data = await response.json();
-      for (const message of data.messages) show(message.text, "bot", message.options);
+      for (const message of data.messages) {
+        show(message.text, "bot", message.options, message.location);
+      }
     } catch (error) {
       // the server is restarting: the next round tries again
     } finally {
