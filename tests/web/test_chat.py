@@ -77,6 +77,7 @@ async def test_a_newcomer_talks_in_the_web_chat_and_is_forgotten(chat_app: App) 
         assert await _person(app, chat_id) is None
         again = await client.get("/chat/messages")  # the chat's identity ends
         assert again.cookies[COOKIE].value != chat_id
+        assert (await again.json())["forgotten"] is True  # the page forgets it too
 
 
 async def test_a_message_without_a_chat_cookie_is_refused(chat_app: App) -> None:

@@ -171,10 +171,11 @@ def chat_app(app: App) -> web.Application:
             )
         async with app.database.unit_of_work() as store:
             person = await store.find_person_by_identity(CHANNEL, chat)
-        response = web.json_response({"messages": delivered})
+        forgotten = person is None and bool(request.cookies.get(KNOWN)) and not delivered
+        response = web.json_response({"messages": delivered, "forgotten": forgotten})
         if person is not None:
             _set_cookie(response, KNOWN, "1", secure=secure)
-        elif request.cookies.get(KNOWN) and not delivered:
+        elif forgotten:
             # "vergeet mij": the person is gone once their last messages were read; the
             # browser gets a new id, and the old one is never used again.
             _set_cookie(response, COOKIE, secrets.token_urlsafe(24), secure=secure)
