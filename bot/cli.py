@@ -18,7 +18,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """Chat in the terminal as a resident; with --web, the web chat runs beside it."""
+    """Chat in the terminal as a resident. With --web the web chat runs beside it."""
     from bot.channels.terminal import chat
     from bot.runner import serve_web_chat
 
