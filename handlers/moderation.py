@@ -22,21 +22,13 @@ from handlers.i18n import Texts
 from handlers.privacy import FORGET_STEP
 from handlers.reading import MAX_TEXT, Command, clean, read_command
 from handlers.scrub import scrub
+from handlers.ticket_reasons import PRIORITY
 from handlers.turn import Turn
 from storage.protocols import TicketActions
 from storage.records import Moderator, Ticket
 
 log = logging.getLogger(__name__)
 
-# How urgent each reason is: the inbox shows the highest first.
-PRIORITY = {
-    "distress": 100,
-    "reported": 60,
-    "asked_for_human": 50,
-    "not_understood": 40,
-    "undeliverable": 20,
-    "no_organiser": 10,
-}
 MISUNDERSTOOD_LIMIT = 3
 # Commands that keep working while a moderator holds the conversation (and the question
 # "really forget me?" they lead to): a resident can always see and erase their data.

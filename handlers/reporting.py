@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 
 from handlers.introduction_states import ACCEPTED
-from handlers.moderation import PRIORITY
 from handlers.parties import named_people, others
+from handlers.ticket_reasons import PRIORITY
 from handlers.turn import Turn
 from storage.records import Introduction
 

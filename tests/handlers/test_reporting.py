@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy import select
 
-from handlers.moderation import PRIORITY
+from handlers.ticket_reasons import PRIORITY
 from storage.models import BlockRow
 from storage.records import Scope, Ticket
 from tests.handlers.test_introductions import (
