@@ -18,11 +18,11 @@ from datetime import datetime
 
 from handlers.distress import Distress, asks_for_human, read_distress
 from handlers.errors import InvalidAnswer
-from handlers.i18n import Texts
+from handlers.i18n import DEFAULT_LANGUAGE, Texts
 from handlers.privacy import FORGET_STEP
 from handlers.reading import MAX_TEXT, Command, clean, read_command
 from handlers.scrub import scrub
-from handlers.ticket_reasons import PRIORITY
+from handlers.ticket_reasons import HIGHEST, PRIORITY
 from handlers.turn import Turn
 from storage.protocols import TicketActions
 from storage.records import Moderator, Ticket
@@ -81,6 +81,7 @@ def _distress_key(distress: Distress) -> str:
 
 
 async def _open(turn: Turn, reason: str, *, body: str) -> Ticket:
+    before = await turn.store.get_active_ticket(turn.person.id)
     ticket, created = await turn.store.open_ticket(
         turn.person.id,
         reason=reason,
@@ -90,7 +91,19 @@ async def _open(turn: Turn, reason: str, *, body: str) -> Ticket:
     )
     if created:
         log.info("ticket %s opened (%s)", ticket.id, reason)
+    if ticket.priority >= HIGHEST and (before is None or before.priority < HIGHEST):
+        await _alert_moderators(turn, ticket)
     return ticket
+
+
+async def _alert_moderators(turn: Turn, ticket: Ticket) -> None:
+    """Tell the moderators' chat that a ticket needs them now: a link, never the words."""
+    alert = turn.alert
+    if alert is None:
+        return
+    link = alert.ticket_url.format(id=ticket.id)
+    text = turn.texts(DEFAULT_LANGUAGE, "dash.alert.urgent", link=link)
+    await turn.store.queue_reply(alert.channel, alert.chat_id, text)
 
 
 async def misunderstood(turn: Turn, problem: InvalidAnswer) -> None:

@@ -5,6 +5,8 @@ take-over, reports, erasure) can name them without importing the others."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 PRIORITY = {
     "distress": 100,
     "reported": 60,
@@ -14,3 +16,14 @@ PRIORITY = {
     "no_organiser": 10,
 }
 HIGHEST = max(PRIORITY.values())
+
+
+@dataclass(frozen=True)
+class ModeratorAlert:
+    """Where to say that a ticket of the highest priority opened: a chat of the moderators
+    (`channel`, `chat_id`: an outbox address, not a person) and the link to a ticket
+    (`ticket_url` with `{id}`). The message carries the link only, never the words."""
+
+    channel: str
+    chat_id: str
+    ticket_url: str
