@@ -196,9 +196,16 @@ class ErasureVerbs(InboxVerbs):
         self, initiative_ids: Collection[int], *, but: int
     ) -> tuple[tuple[int, int], ...]:
         """Per initiative, the person who asked for an introduction to it most recently
-        (not `but`); initiatives nobody asked about are left out."""
+        (not `but`); initiatives nobody asked about, and archived ones, are left out."""
         found: list[tuple[int, int]] = []
-        for initiative_id in sorted(initiative_ids):
+        archived = set(
+            await self._session.scalars(
+                select(InitiativeRow.id).where(
+                    InitiativeRow.id.in_(list(initiative_ids)), InitiativeRow.status == "archived"
+                )
+            )
+        )
+        for initiative_id in sorted(set(initiative_ids) - archived):
             requester = await self._session.scalar(
                 select(IntroductionRow.requester_id)
                 .where(

@@ -22,6 +22,10 @@ async def test_an_initiative_left_without_organisers_opens_a_ticket(world: World
         await store.change_introduction(older.id, allowed={"requested"}, changes={
             "status": "declined", "ended_at": T0 - timedelta(days=29)
         })  # fmt: skip
+        await store.create_introduction(  # to an archived initiative of Gert's: no ticket
+            carla.person_id, initiative_id=world.places["archived"], reason="eat_together",
+            route="bot", contact=None, now=T0 - timedelta(days=1),
+        )  # fmt: skip
     await ask(world, anna, f"i:{walk}", "bot")  # the most recent request
     async with world.app.database.unit_of_work() as store:
         assert await store.list_tickets(Scope(None)) == []
