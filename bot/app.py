@@ -22,6 +22,7 @@ from handlers.conversation import Conversations
 from handlers.followup import job_handlers
 from handlers.i18n import Texts
 from handlers.taxonomy import Taxonomy
+from handlers.ticket_reasons import ModeratorAlert
 from storage.db import Database
 from storage.migrate import migrate
 from storage.verbs import utcnow
@@ -41,6 +42,14 @@ class App:
     job_handlers: Mapping[str, JobHandler] = field(default_factory=dict)
 
 
+def moderator_alert(settings: Settings) -> ModeratorAlert | None:
+    """The moderators' Telegram group, when MODERATOR_CHAT_ID names one."""
+    if not settings.moderator_chat_id:
+        return None
+    base = settings.dashboard_url.rstrip("/")
+    return ModeratorAlert("telegram", settings.moderator_chat_id, base + "/tickets/{id}")
+
+
 def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
     protect_logs(settings.secrets())
     database = Database(
@@ -53,7 +62,11 @@ def build_app(settings: Settings, *, clock: Clock = utcnow) -> App:
     taxonomy = Taxonomy.load()
     metrics = Metrics()
     conversations = Conversations(
-        unit_of_work=database.unit_of_work, texts=texts, taxonomy=taxonomy, clock=clock
+        unit_of_work=database.unit_of_work,
+        texts=texts,
+        taxonomy=taxonomy,
+        clock=clock,
+        alert=moderator_alert(settings),
     )
     inbox = Inbox(
         database.unit_of_work,

@@ -11,7 +11,8 @@ bot); 5xx, timeouts and lost connections are tried again with exponential backof
 for `retry_for` (an hour by default), then the message is given up; 403 (blocked) marks that
 account unreachable; any other refusal gives the message up. A message given up is kept,
 with its error, for the moderators' view (`list_failed_outbox`), and the chat's next message
-goes on.
+goes on. When a person is behind the chat, giving up also opens a ticket (`undeliverable`)
+in the same transaction, so the moderators learn that the bot cannot reach them.
 
 The one window for a duplicate: the platform accepted a part, and the process died (or the
 database was lost) before `record_part_sent` committed; or the platform accepted a part but
@@ -27,15 +28,17 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
 from bot.metrics import Metrics
 from bot.scheduler import Clock, UnitOfWork
+from handlers.ticket_reasons import PRIORITY
 from storage.outbox import HELD, LEASE
 from storage.records import Outgoing
+from storage.store import Store
 from storage.verbs import utcnow
 
 log = logging.getLogger(__name__)
@@ -283,13 +286,13 @@ class Deliverer:
                 log.info("message %d on %s held until the person writes", message.id, self.channel)
             elif isinstance(error, Blocked):
                 await store.mark_account_unreachable(self.channel, message.external_id)
-                await store.fail_delivery(message.id, now=now, error="blocked")
+                await self._give_up(store, message, now=now, error="blocked")
                 log.info("a person blocked the bot on %s; marked unreachable", self.channel)
             elif isinstance(error, Rejected):
-                await store.fail_delivery(message.id, now=now, error=reason)
+                await self._give_up(store, message, now=now, error=reason)
                 log.error("message %d refused on %s: %s", message.id, self.channel, reason)
             elif message.created_at is not None and now - message.created_at > self._retry_for:
-                await store.fail_delivery(message.id, now=now, error=reason)
+                await self._give_up(store, message, now=now, error=reason)
                 log.error("message %d on %s given up: %s", message.id, self.channel, reason)
             else:
                 at = now + timedelta(seconds=backoff(message.attempts))
@@ -301,3 +304,16 @@ class Deliverer:
                     reason,
                     at.isoformat(timespec="seconds"),
                 )
+
+    async def _give_up(
+        self, store: Store, message: Outgoing, *, now: datetime, error: str
+    ) -> None:
+        """Give the message up for good; a person behind the chat gets a ticket."""
+        person_id = await store.fail_delivery(message.id, now=now, error=error)
+        if person_id is None:
+            return  # a chat without a person (a group), or one nobody knows
+        ticket, created = await store.open_ticket(
+            person_id, reason="undeliverable", priority=PRIORITY["undeliverable"], now=now
+        )
+        if created:
+            log.info("ticket %s opened (undeliverable)", ticket.id)

@@ -93,6 +93,16 @@ class Settings(BaseSettings):
         default=5, description="Failed logins (per account, per address) before a lock."
     )
     dashboard_lockout_minutes: int = Field(default=15, description="How long a lock lasts.")
+    dashboard_url: str = Field(
+        default="",
+        description="The dashboard's public address (e.g. https://meedoen.example.org/dashboard)"
+        ": links to tickets start with it.",
+    )
+    moderator_chat_id: str = Field(
+        default="",
+        description="A Telegram group of the moderators (e.g. -1001234567890): told, with a "
+        "link and never the words, when a ticket of the highest priority opens. Empty: off.",
+    )
 
     log_format: str = Field(default="text", description="text, or json for JSON lines.")
     web_host: str = Field(default="127.0.0.1", description="Where the web server listens.")

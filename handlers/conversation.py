@@ -50,6 +50,7 @@ from handlers.stages import (
     with_stopped,
 )
 from handlers.taxonomy import Taxonomy
+from handlers.ticket_reasons import ModeratorAlert
 from handlers.turn import Turn
 from handlers.welcome import read_stranger
 from storage.records import ConversationState, Person
@@ -88,8 +89,10 @@ class Conversations:
         texts: Texts,
         taxonomy: Taxonomy,
         clock: Callable[[], datetime] = utcnow,
+        alert: ModeratorAlert | None = None,
     ) -> None:
         self._unit_of_work = unit_of_work
+        self._alert = alert
         self._texts = texts
         self._taxonomy = taxonomy
         self._clock = clock
@@ -197,7 +200,10 @@ class Conversations:
         )
 
     def _turn(self, store: Store, msg: Inbound, person: Person, state: ConversationState) -> Turn:
-        return Turn(store, self._texts, self._taxonomy, msg, person, state, self._clock())
+        return Turn(
+            store, self._texts, self._taxonomy, msg, person, state, self._clock(),
+            alert=self._alert,
+        )  # fmt: skip
 
 
 async def _needs_new_consent(store: Store, turn: Turn) -> bool:

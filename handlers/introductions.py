@@ -39,6 +39,7 @@ from handlers.parties import (
     told,
 )
 from handlers.relay import RELAY_STEP, end_relay
+from handlers.reporting import REPORT, report, report_key
 from handlers.taxonomy import Taxonomy
 from handlers.turn import Turn
 from storage.records import Introduction
@@ -207,6 +208,7 @@ async def send_request(
         options = (
             (f"x:{intro.id}:accept", texts(lang, "button.accept")),
             (f"x:{intro.id}:decline", texts(lang, "button.decline")),
+            (report_key(intro.id), texts(lang, "button.report")),
         )
         await queue(person_id, text, options, introduction_id=intro.id, about=(intro.requester_id,))
 
@@ -231,6 +233,14 @@ async def act(turn: Turn, choice: str) -> None:
         turn.say(turn.t("intro.too_late"))  # another organiser of it answered first
         turn.ask_after = True
         return
+    if action == REPORT and (as_requester or as_target):
+        if intro.status == REQUESTED and as_target:
+            await _decline(turn, intro, noted=False)
+            await report(turn, intro, as_requester=False)
+            return
+        if intro.status == ACCEPTED:
+            await report(turn, intro, as_requester=as_requester)
+            return
     if action in ("accept", "decline") and as_target:
         if intro.status != REQUESTED:  # answered, expired or withdrawn meanwhile
             turn.say(turn.t("intro.too_late"))
@@ -250,7 +260,9 @@ async def act(turn: Turn, choice: str) -> None:
         if action == "end" and intro.relay_open:
             await end_relay(turn, intro, as_requester)
             return
-        if action == "share":
+        if action == "share" and not await turn.store.is_blocked_between(
+            me, await others(turn, intro, as_requester)
+        ):  # after a report, neither side offers the other a number
             turn.goto(ROUTE_STEP, share=intro.id, resume=turn.resume_point())
             ask_route(turn)
             return
@@ -267,7 +279,7 @@ async def _was_asked(turn: Turn, intro: Introduction) -> bool:
     )
 
 
-async def _decline(turn: Turn, intro: Introduction) -> None:
+async def _decline(turn: Turn, intro: Introduction, *, noted: bool = True) -> None:
     declined = await turn.store.change_introduction(
         intro.id,
         allowed=DECLINE.sources,
@@ -289,7 +301,8 @@ async def _decline(turn: Turn, intro: Introduction) -> None:
             about=named_people(intro),
             introduction_id=intro.id,
         )
-    turn.say(turn.t("intro.decline_noted"))
+    if noted:
+        turn.say(turn.t("intro.decline_noted"))
 
 
 async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:
@@ -367,16 +380,18 @@ def _route_text(
     """How to reach the OTHER side (the target when `target_side`), and its buttons."""
     route = intro.target_route if target_side else intro.requester_route
     contact = intro.target_contact if target_side else intro.requester_contact
+    report_button = (report_key(intro.id), texts(lang, "button.report"))
     if route == "bot" or not contact:
         buttons = (
             (f"x:{intro.id}:write", texts(lang, "button.write")),
             (f"x:{intro.id}:share", texts(lang, "button.share")),
+            report_button,
         )
         return texts(lang, "intro.via_bot", name=name), buttons
     key = {"username": "intro.contact_username", WHATSAPP: "intro.contact_whatsapp"}.get(
         route or "", "intro.contact_phone"
     )
-    return texts(lang, key, name=name, contact=contact), ()
+    return texts(lang, key, name=name, contact=contact), (report_button,)
 
 
 async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:

@@ -18,25 +18,17 @@ from datetime import datetime
 
 from handlers.distress import Distress, asks_for_human, read_distress
 from handlers.errors import InvalidAnswer
-from handlers.i18n import Texts
+from handlers.i18n import DEFAULT_LANGUAGE, Texts
 from handlers.privacy import FORGET_STEP
 from handlers.reading import MAX_TEXT, Command, clean, read_command
 from handlers.scrub import scrub
+from handlers.ticket_reasons import HIGHEST, PRIORITY
 from handlers.turn import Turn
 from storage.protocols import TicketActions
 from storage.records import Moderator, Ticket
 
 log = logging.getLogger(__name__)
 
-# How urgent each reason is: the inbox shows the highest first.
-PRIORITY = {
-    "distress": 100,
-    "reported": 60,
-    "asked_for_human": 50,
-    "not_understood": 40,
-    "undeliverable": 20,
-    "no_organiser": 10,
-}
 MISUNDERSTOOD_LIMIT = 3
 # Commands that keep working while a moderator holds the conversation (and the question
 # "really forget me?" they lead to): a resident can always see and erase their data.
@@ -89,6 +81,7 @@ def _distress_key(distress: Distress) -> str:
 
 
 async def _open(turn: Turn, reason: str, *, body: str) -> Ticket:
+    before = await turn.store.get_active_ticket(turn.person.id)
     ticket, created = await turn.store.open_ticket(
         turn.person.id,
         reason=reason,
@@ -98,7 +91,19 @@ async def _open(turn: Turn, reason: str, *, body: str) -> Ticket:
     )
     if created:
         log.info("ticket %s opened (%s)", ticket.id, reason)
+    if ticket.priority >= HIGHEST and (before is None or before.priority < HIGHEST):
+        await _alert_moderators(turn, ticket)
     return ticket
+
+
+async def _alert_moderators(turn: Turn, ticket: Ticket) -> None:
+    """Tell the moderators' chat that a ticket needs them now: a link, never the words."""
+    alert = turn.alert
+    if alert is None:
+        return
+    link = alert.ticket_url.format(id=ticket.id)
+    text = turn.texts(DEFAULT_LANGUAGE, "dash.alert.urgent", link=link)
+    await turn.store.queue_reply(alert.channel, alert.chat_id, text)
 
 
 async def misunderstood(turn: Turn, problem: InvalidAnswer) -> None:

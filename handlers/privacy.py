@@ -9,6 +9,7 @@ from handlers.ideas import IDEAS_KEY
 from handlers.intake import summary_text
 from handlers.messages import Option
 from handlers.parties import first_name, named_people, side_name
+from handlers.ticket_reasons import PRIORITY
 from handlers.turn import Turn
 from handlers.visibility import VISIBILITY_KEY
 from storage.records import Introduction
@@ -129,7 +130,8 @@ def ask_forget(turn: Turn) -> None:
 
 async def erase(turn: Turn) -> None:
     """Erase everything; from here on nothing of this person is written. Whoever was
-    waiting for them in a request or a conversation is told, without their name."""
+    waiting for them in a request or a conversation is told, without their name. An
+    initiative left without organisers gets a ticket, on its most recent requester."""
     erasure = await turn.store.erase_person(turn.person.id, now=turn.now)
     turn.erased = True
     for person_id in erasure.tell:
@@ -140,5 +142,12 @@ async def erase(turn: Turn) -> None:
         options = (Option(IDEAS_KEY, turn.texts(lang, "menu.ideas")),)
         turn.tell(
             person_id, turn.texts(lang, "intro.left"), options if other.intake_done_at else ()
+        )
+    for initiative_id, requester_id in erasure.orphaned:
+        ticket, _ = await turn.store.open_ticket(
+            requester_id, reason="no_organiser", priority=PRIORITY["no_organiser"], now=turn.now
+        )
+        await turn.store.add_ticket_message(
+            ticket.id, kind="event", body=f"no_organiser: initiative {initiative_id}", now=turn.now
         )
     turn.say(turn.t("forget.done"))

@@ -7,6 +7,7 @@ from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.introduction_states import ACCEPTED
 from handlers.messages import Option
 from handlers.parties import is_target, named_people, other_name, others, side_name
+from handlers.reporting import report_key
 from handlers.turn import Turn
 from storage.records import Introduction
 
@@ -35,6 +36,7 @@ async def relay_text(turn: Turn, text: str) -> None:
             (
                 Option(f"x:{intro.id}:write", turn.texts(lang, "button.reply")),
                 Option(f"x:{intro.id}:end", turn.texts(lang, "button.end_relay")),
+                Option(report_key(intro.id), turn.texts(lang, "button.report")),
             ),
             about=named_people(intro),
             introduction_id=intro.id,

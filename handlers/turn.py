@@ -10,6 +10,7 @@ from handlers.flow import DONE, FIRST_STEP, FLOW_OF
 from handlers.i18n import Texts
 from handlers.messages import Inbound, Option, Reply
 from handlers.taxonomy import Taxonomy
+from handlers.ticket_reasons import ModeratorAlert
 from storage.records import ConversationState, Person
 from storage.store import Store
 
@@ -29,6 +30,7 @@ class Turn:
     erased: bool = False
     ask_after: bool = False  # ask the current step's question once this message is handled
     mentions: set[int] = field(default_factory=set)  # other people this turn names
+    alert: ModeratorAlert | None = None  # where urgent tickets are announced, if anywhere
 
     @property
     def lang(self) -> str:

@@ -12,7 +12,8 @@ In one transaction:
 4. Anonymise their introductions: every person reference and contact detail cleared, open
    ones closed; the rows stay for the impact counts. Who was waiting on the other side is
    returned, to be told kindly. An initiative left without organisers is paused (it shows
-   up for the moderators, `list-initiatives --status paused`), and requests to it close.
+   up for the moderators, `list-initiatives --status paused`), and requests to it close;
+   its most recent requester is returned too, for a ticket (see `Erasure.orphaned`).
 5. Delete every row of theirs, every table named, so nothing depends on cascades: their
    tickets with every line in them too. The audit log keeps its lines (who looked, when)
    without the reference to the person.
@@ -58,6 +59,11 @@ class Erasure:
     that a request or conversation of theirs stopped."""
 
     tell: tuple[int, ...] = ()
+    # (initiative, its most recent requester) for each initiative paused for want of an
+    # organiser; the caller opens a `no_organiser` ticket for that person in the same
+    # transaction. A ticket stays about a person, so it keeps the scoping, pages and
+    # actions every ticket has, and no change of the tickets table is needed.
+    orphaned: tuple[tuple[int, int], ...] = ()
 
 
 class ErasureVerbs(InboxVerbs):
@@ -110,6 +116,7 @@ class ErasureVerbs(InboxVerbs):
             delete(InitiativeOrganiserRow).where(InitiativeOrganiserRow.person_id == person_id)
         )
         orphaned = await self._pause_orphaned(organised, moment)
+        asked_last = await self._last_requesters(orphaned, but=person_id)
         if orphaned:  # requests to an initiative nobody runs any more end as well
             intros += list(
                 await session.scalars(
@@ -151,7 +158,7 @@ class ErasureVerbs(InboxVerbs):
         await session.execute(delete(JobRow).where(JobRow.introduction_id.in_(ids)))
         await self.anonymise_introductions(ids, now=moment)
         await self._delete_rows_of(person_id)
-        return Erasure(tell=tuple(p for p in tell if p != person_id))
+        return Erasure(tell=tuple(p for p in tell if p != person_id), orphaned=asked_last)
 
     @staticmethod
     def _waiting(row: IntroductionRow, person_id: int) -> list[int]:
@@ -184,6 +191,34 @@ class ErasureVerbs(InboxVerbs):
                 .values(status="paused", updated_at=now)
             )
         return orphaned
+
+    async def _last_requesters(
+        self, initiative_ids: Collection[int], *, but: int
+    ) -> tuple[tuple[int, int], ...]:
+        """Per initiative, the person who asked for an introduction to it most recently
+        (not `but`); initiatives nobody asked about, and archived ones, are left out."""
+        found: list[tuple[int, int]] = []
+        archived = set(
+            await self._session.scalars(
+                select(InitiativeRow.id).where(
+                    InitiativeRow.id.in_(list(initiative_ids)), InitiativeRow.status == "archived"
+                )
+            )
+        )
+        for initiative_id in sorted(set(initiative_ids) - archived):
+            requester = await self._session.scalar(
+                select(IntroductionRow.requester_id)
+                .where(
+                    IntroductionRow.initiative_id == initiative_id,
+                    IntroductionRow.requester_id.is_not(None),
+                    IntroductionRow.requester_id != but,
+                )
+                .order_by(IntroductionRow.created_at.desc(), IntroductionRow.id.desc())
+                .limit(1)
+            )
+            if requester is not None:
+                found.append((initiative_id, requester))
+        return tuple(found)
 
     async def anonymise_introductions(self, ids: Collection[int], *, now: datetime) -> int:
         """Clear every person reference and contact detail of these introductions; close

@@ -231,3 +231,17 @@ class IntroductionVerbs(Verbs):
         if await self._session.get(BlockRow, (person_id, blocked_id)) is None:
             self._session.add(BlockRow(person_id=person_id, blocked_id=blocked_id, created_at=now))
             await self._session.flush()
+
+    async def is_blocked_between(self, person_id: int, other_ids: Collection[int]) -> bool:
+        """Whether `person_id` blocked any of `other_ids`, or was blocked by one of them."""
+        found = await self._session.scalar(
+            select(BlockRow.person_id)
+            .where(
+                or_(
+                    and_(BlockRow.person_id == person_id, BlockRow.blocked_id.in_(other_ids)),
+                    and_(BlockRow.blocked_id == person_id, BlockRow.person_id.in_(other_ids)),
+                )
+            )
+            .limit(1)
+        )
+        return found is not None

@@ -173,12 +173,14 @@ class OutboxVerbs(Verbs):
             update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
         )
 
-    async def fail_delivery(self, message_id: int, *, now: datetime, error: str) -> None:
-        """Give a message up: it stays, visible as failed, and the chat's next one may go."""
-        await self._session.execute(
+    async def fail_delivery(self, message_id: int, *, now: datetime, error: str) -> int | None:
+        """Give a message up: it stays, visible as failed, and the chat's next one may go.
+        Returns the person behind the chat, when there is one."""
+        return await self._session.scalar(
             update(OutboxRow)
             .where(OutboxRow.id == message_id)
             .values(failed_at=as_utc(now), claimed_until=None, last_error=error[:80])
+            .returning(OutboxRow.person_id)
         )
 
     async def mark_account_unreachable(self, channel: str, external_id: str) -> None:

@@ -1,6 +1,7 @@
 """The deliverer against the fake Bot API server: every part of every message arrives once
 and in order per chat, through 429s, an outage, a timeout after acceptance, a failing
-second part and a blocked account; what cannot be sent stays visible as failed."""
+second part and a blocked account; what cannot be sent stays visible as failed, and the
+person behind it gets a ticket for the moderators."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from bot.metrics import Metrics
 from handlers.conversation import Conversations
 from handlers.i18n import Texts
 from handlers.taxonomy import Taxonomy
+from handlers.ticket_reasons import PRIORITY
 from storage.db import Database
 from storage.models import IdentityRow, OutboxRow
+from storage.records import Scope
 from tests.channels.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token"
@@ -262,3 +265,32 @@ async def test_a_message_that_cannot_be_sent_within_the_hour_stays_visible_as_fa
     assert wire.clock.now - started > timedelta(hours=1)  # tried for an hour, then given up
     assert 10 <= message.attempts < 60
     assert wire.texts_to(anna.chat_id) == []
+
+
+async def test_a_message_given_up_opens_a_ticket_for_the_person_behind_the_chat(
+    wire: Wire,
+) -> None:
+    async with wire.database.unit_of_work() as store:
+        person = await store.create_person_with_consent(
+            channel="telegram",
+            external_id="4251",
+            username=None,
+            language="nl",
+            consent_version="test",
+        )
+        await store.queue_message(person.id, "een")
+    wire.tg.user(4251, started=True)
+    stranger = wire.tg.user(4252, started=True)
+    await queue(wire.database, stranger.chat_id, "twee")  # a chat without a known person
+    wire.tg.fail_next("sendMessage", 400, description="Bad Request: chat not found", times=2)
+
+    await wire.deliverer().deliver_pending()
+
+    async with wire.database.unit_of_work() as store:
+        failed = await store.list_failed_outbox()
+        ticket = await store.get_active_ticket(person.id)
+        waiting = await store.list_tickets(Scope(None))
+    assert sorted(m.text for m, _ in failed) == ["een", "twee"]
+    assert ticket is not None
+    assert (ticket.reason, ticket.priority) == ("undeliverable", PRIORITY["undeliverable"])
+    assert [t.person_id for t in waiting] == [person.id]  # none for the unknown chat

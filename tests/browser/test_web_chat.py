@@ -4,13 +4,11 @@ says "vergeet mij" — and the page and the database forget her."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from bot.app import App, open_app
 from bot.runner import background
@@ -38,12 +36,6 @@ async def served(settings: Settings, database: Database) -> AsyncIterator[tuple[
             await server.close()
 
 
-def chromium() -> str:
-    path = shutil.which("chromium")
-    assert path, "Debian's chromium is needed for browser tests (.ci/run installs it)"
-    return path
-
-
 async def tap(page: Page, question: str, label: str) -> None:
     """Wait until the newest message asks `question`, then tap its button `label`."""
     newest = page.locator("#messages li.bot").last
@@ -51,12 +43,11 @@ async def tap(page: Page, question: str, label: str) -> None:
     await newest.get_by_role("button", name=label).click()
 
 
-async def test_a_newcomer_in_the_browser(served: tuple[App, str]) -> None:
+async def test_a_newcomer_in_the_browser(served: tuple[App, str], browser: Browser) -> None:
     app, address = served
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium(), args=args)
-        page = await browser.new_page(locale="nl-NL", viewport={"width": 390, "height": 844})
+    phone = await browser.new_context(locale="nl-NL", viewport={"width": 390, "height": 844})
+    try:
+        page = await phone.new_page()
         await page.goto(address)
         await page.get_by_label("Jouw bericht").fill("hallo")
         await page.get_by_role("button", name="Stuur").click()
@@ -96,4 +87,5 @@ async def test_a_newcomer_in_the_browser(served: tuple[App, str]) -> None:
         await page.wait_for_timeout(2500)  # the next fetch tells the page it was forgotten
         await page.reload()
         await expect(page.get_by_text("Hoe mag ik je noemen?")).to_have_count(0)
-        await browser.close()
+    finally:
+        await phone.close()

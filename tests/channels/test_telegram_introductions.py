@@ -432,7 +432,9 @@ async def ask_for_soup(app: App, anna: Peer, henk: Peer) -> BotMessage:
     assert menu.text == t(app, "menu.question")
     [request] = await henk.receive(1)
     assert request.text == soup_request(app)
-    assert request.buttons == [t(app, "button.accept"), t(app, "button.decline")]
+    assert request.buttons == [
+        t(app, "button.accept"), t(app, "button.decline"), t(app, "button.report")
+    ]  # fmt: skip
     for private in (ANNA_USERNAME, str(anna.user.user_id), "06"):
         assert private not in (request.text or "")
     return request
@@ -573,12 +575,14 @@ async def test_organiser_to_resident_to_neighbour_over_telegram(
         + "\n"
         + t(app, "intro.contact_phone", name=SOUP, contact=HENK_PHONE)
     )
-    assert not to_anna.has_inline_keyboard
+    assert to_anna.buttons == [t(app, "button.report")]  # the number, and a way to report
     via_bot = one(henks, t(app, "intro.you_accepted", name="Anna"))
     assert via_bot.text == (
         t(app, "intro.you_accepted", name="Anna") + "\n" + t(app, "intro.via_bot", name="Anna")
     )
-    assert via_bot.buttons == [t(app, "button.write"), t(app, "button.share")]
+    assert via_bot.buttons == [
+        t(app, "button.write"), t(app, "button.share"), t(app, "button.report")
+    ]  # fmt: skip
     assert one(henks, t(app, "menu.question")).has_inline_keyboard
     accepted = await introduction(app, intro_id)
     assert (accepted.status, accepted.requester_route, accepted.requester_contact) == (
@@ -597,7 +601,9 @@ async def test_organiser_to_resident_to_neighbour_over_telegram(
     assert relayed.text == t(
         app, "relay.message", name=f"Henk ({SOUP})", text="Welkom Anna! Woensdag om 12 uur?"
     )
-    assert relayed.buttons == [t(app, "button.reply"), t(app, "button.end_relay")]
+    assert relayed.buttons == [
+        t(app, "button.reply"), t(app, "button.end_relay"), t(app, "button.report")
+    ]  # fmt: skip
 
     # Anna answers through the relay.
     [write] = await anna.tap(t(app, "button.reply"), 1, on=relayed)
@@ -737,7 +743,9 @@ async def test_an_unanswered_request_is_reminded_once_then_expires(
     assert await fire_due(bot) == 1
     [reminder] = await henk.receive(1)
     assert reminder.text == soup_request(app, reminder=True)
-    assert reminder.buttons == [t(app, "button.accept"), t(app, "button.decline")]
+    assert reminder.buttons == [
+        t(app, "button.accept"), t(app, "button.decline"), t(app, "button.report")
+    ]  # fmt: skip
     assert await fire_due(bot) == 0  # once
     clock.advance(timedelta(days=2))
     assert await fire_due(bot) == 0

@@ -48,7 +48,9 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 SOUP = "Soepcafé De Pan"
 WALK = "Wandelclub Het Rondje"
-ACTIONS = ("accept", "decline", "write", "end", "share", *OUTCOMES)
+ACTIONS = ("accept", "decline", "write", "end", "share", "report", *OUTCOMES)
+WRITE_SHARE_REPORT = ("write", "share", "report")
+WRITE_END_REPORT = ("write", "end", "report")
 GARBAGE = ("", "ACCEPT", "accept ", "reveal", "💥")
 SNAPSHOT_TABLES = (
     "introductions",
@@ -476,7 +478,9 @@ async def test_contact_details_reach_only_the_other_side_once_both_said_yes(
     for person in (target, *co_targets):
         (request,) = await world.take(person)
         assert request.text.startswith("👋 Anna uit Almelo wil graag")
-        assert [o.key for o in request.options] == [f"x:{intro.id}:accept", f"x:{intro.id}:decline"]
+        assert [o.key for o in request.options] == [
+            f"x:{intro.id}:accept", f"x:{intro.id}:decline", f"x:{intro.id}:report"
+        ]  # fmt: skip
     await world.assert_quiet()
 
     # Three days without an answer: one reminder each, still nothing to reach Anna by.
@@ -660,9 +664,12 @@ def forged_presses(world: World, kind: str, intro: Introduction) -> list[tuple[M
         out_of_place += ["write", "end", "share", *OUTCOMES]
     elif not intro.relay_open:
         out_of_place += ["write", "end"]
+    # A report: by her once it is accepted, by the other side while asked or accepted.
+    ended = [] if intro.status in ("requested", "accepted") else ["report"]
     presses += [(anna, f"{x}:{a}") for a in ("accept", "decline", *out_of_place)]
+    presses += [(anna, f"{x}:report")] if intro.status != "accepted" else []
     decided = [] if intro.status == "requested" else ["accept", "decline"]
-    presses += [(t, f"{x}:{a}") for t in targets for a in (*decided, *out_of_place)]
+    presses += [(t, f"{x}:{a}") for t in targets for a in (*decided, *out_of_place, *ended)]
     return presses
 
 
@@ -970,7 +977,7 @@ async def test_the_relay_shows_first_names_hides_numbers_and_ends_for_both(world
     intro = await ask(world, anna, f"i:{world.soup}", "bot")
     await answer(henk, intro.id, "bot")
     (to_anna,) = await world.take(anna)
-    assert [o.key for o in to_anna.options] == [f"x:{intro.id}:write", f"x:{intro.id}:share"]
+    assert [o.key for o in to_anna.options] == [f"x:{intro.id}:{a}" for a in WRITE_SHARE_REPORT]
     await world.clear()
 
     anna.last = [to_anna]
@@ -980,7 +987,7 @@ async def test_the_relay_shows_first_names_hides_numbers_and_ends_for_both(world
     assert anna.last[0].text == nl("relay.sent")
     (to_henk,) = await world.take(henk)
     assert to_henk.text == nl("relay.message", name="Anna", text="Hallo! Ik kook graag mee.")
-    assert [o.key for o in to_henk.options] == [f"x:{intro.id}:write", f"x:{intro.id}:end"]
+    assert [o.key for o in to_henk.options] == [f"x:{intro.id}:{a}" for a in WRITE_END_REPORT]
 
     henk.last = [to_henk]
     await henk.tap("Antwoorden")
@@ -1043,7 +1050,8 @@ async def test_sharing_by_both_reveals_both_routes_and_closes_the_relay(world: W
     assert to_anna.text.endswith(route_line("username", piet, "Piet"))
     (to_piet,) = await world.take(piet)
     assert to_piet.text.endswith(route_line("phone", anna, "Anna"))
-    assert (to_anna.options, to_piet.options) == ((), ())
+    report = (Option(f"x:{intro.id}:report", nl("button.report")),)
+    assert (to_anna.options, to_piet.options) == (report, report)
     await world.assert_quiet()
     intro = await world.intro(intro.id)
     assert (intro.relay_open, intro.requester_route, intro.target_route) == (
