@@ -24,7 +24,7 @@ from bot.app import App, build_scheduler
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, build_bot
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.channels.whatsapp.client import WhatsAppClient
-from bot.deliverer import Deliverer
+from bot.deliverer import Deliverer, Transport
 from bot.housekeeping import plan_housekeeping
 from bot.scheduler import Scheduler
 from bot.web import CHAT_PATH, WEBHOOK_PATH, build_web_app
@@ -64,6 +64,21 @@ class Running:
     whatsapp_deliverer: Deliverer | None = None
 
 
+def _deliverer(app: App, channel: Transport, *, rate: float, per_chat: float) -> Deliverer:
+    """A channel's deliverer, woken whenever the inbox or a conversation queued messages."""
+    deliverer = Deliverer(
+        app.database.unit_of_work,
+        channel,
+        metrics=app.metrics,
+        clock=app.clock,
+        rate=rate,
+        per_chat_rate=per_chat,
+    )
+    app.inbox.on_outbox(deliverer.wake)
+    app.conversations.on_outbox(deliverer.wake)
+    return deliverer
+
+
 @asynccontextmanager
 async def open_whatsapp(app: App) -> AsyncIterator[tuple[WhatsAppChannel, Deliverer]]:
     """The WhatsApp channel of `app` and its deliverer, with one HTTP session for both."""
@@ -84,16 +99,9 @@ async def open_whatsapp(app: App) -> AsyncIterator[tuple[WhatsAppChannel, Delive
             clock=app.clock,
             language=settings.default_language,
         )
-        deliverer = Deliverer(
-            app.database.unit_of_work,
-            channel,
-            metrics=app.metrics,
-            clock=app.clock,
-            rate=settings.whatsapp_send_rate,
-            per_chat_rate=settings.whatsapp_chat_rate,
+        deliverer = _deliverer(
+            app, channel, rate=settings.whatsapp_send_rate, per_chat=settings.whatsapp_chat_rate
         )
-        app.inbox.on_outbox(deliverer.wake)
-        app.conversations.on_outbox(deliverer.wake)
         yield channel, deliverer
 
 
@@ -114,16 +122,9 @@ async def serve_telegram(
     )
     await bot.initialize()
     channel = TelegramChannel(bot, app.inbox)
-    deliverer = Deliverer(
-        app.database.unit_of_work,
-        channel,
-        metrics=app.metrics,
-        clock=app.clock,
-        rate=settings.telegram_send_rate,
-        per_chat_rate=settings.telegram_chat_rate,
+    deliverer = _deliverer(
+        app, channel, rate=settings.telegram_send_rate, per_chat=settings.telegram_chat_rate
     )
-    app.inbox.on_outbox(deliverer.wake)
-    app.conversations.on_outbox(deliverer.wake)
     stack = AsyncExitStack()
     whatsapp: WhatsAppChannel | None = None
     whatsapp_deliverer: Deliverer | None = None
