@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from bot.app import App
 from bot.demo import DEMO_AREAS, DEMO_POSTCODES, seed_demo
 from handlers.conversation import Conversations
+from handlers.flow import CONSENT_VERSION, DONE
 from handlers.messages import Inbound, Location, MediaKind, Option, Reply
 from storage.db import Database
 from storage.models import AreaRow, Base, PostcodeRow
@@ -181,3 +182,26 @@ async def joined(
     person = await person_of(app.database, resident)
     assert person is not None
     return resident, person
+
+
+async def known(
+    app: App,
+    external_id: str,
+    *,
+    channel: str = "test",
+    consent_version: str = CONSENT_VERSION,
+    step: str = DONE,
+    turn: int = 1,
+    profile: dict[str, object] | None = None,
+) -> int:
+    """Someone who consented earlier (to `consent_version`), with this profile, at `step`;
+    returns their person id."""
+    async with app.database.unit_of_work() as store:
+        person = await store.create_person_with_consent(
+            channel=channel, external_id=external_id, username=None, language="nl",
+            consent_version=consent_version,
+        )  # fmt: skip
+        if profile:
+            await store.update_person(person.id, profile)
+        await store.save_conversation(ConversationState(person.id, "intake", step, turn))
+    return person.id

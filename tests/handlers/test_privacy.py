@@ -11,10 +11,11 @@ from bot.app import App
 from handlers import privacy
 from handlers.flow import CONSENT_VERSION, DONE
 from storage.models import Base, MessageLogRow
-from storage.records import ConversationState
 from tests.handlers.test_introductions import nl
-from tests.harness import Resident, joined, seed_places, state_of
+from tests.harness import Resident, joined, known, seed_places, state_of
 from tests.storage.test_store import RowFactory, count_rows, people_references
+
+OLD = "2026-11-v1"  # the consent text before neighbours became a choice of its own
 
 # The line of the overview that shows each kind of row (the catalog keys it starts from).
 SHOWN_BY = {
@@ -146,15 +147,10 @@ async def test_ids_are_never_handed_out_twice(app: App) -> None:
 async def test_who_agreed_to_an_older_text_is_asked_again(app: App) -> None:
     await seed_places(app)
     anna = Resident(app.conversations, external_id="anna")
-    async with app.database.unit_of_work() as store:
-        person = await store.create_person_with_consent(
-            channel="test", external_id="anna", username=None, language="nl",
-            consent_version="2026-11-v1",
-        )  # fmt: skip
-        await store.update_person(
-            person.id, {"first_name": "Anna", "intake_done_at": datetime.now(UTC)}
-        )
-        await store.save_conversation(ConversationState(person.id, "intake", DONE, 4))
+    person_id = await known(
+        app, "anna", consent_version=OLD, turn=4,
+        profile={"first_name": "Anna", "intake_done_at": datetime.now(UTC)},
+    )  # fmt: skip
 
     replies = await anna.send("hoi")  # answered first, then the new question
     assert nl("welcome.back", name_sep=", Anna") in replies[0].text
@@ -164,8 +160,8 @@ async def test_who_agreed_to_an_older_text_is_asked_again(app: App) -> None:
     assert nl("visibility.yes") in anna.text
     assert nl("menu.question") in anna.text  # back where she was
     async with app.database.unit_of_work() as store:
-        assert await store.get_consent_version(person.id) == CONSENT_VERSION
-        again = await store.get_person(person.id)
+        assert await store.get_consent_version(person_id) == CONSENT_VERSION
+        again = await store.get_person(person_id)
     assert again is not None and again.neighbour_visible is True
     await anna.send("hoi")  # asked once only
     assert nl("consent.changed") not in anna.text
@@ -175,11 +171,7 @@ async def test_who_agreed_to_an_older_text_is_asked_again(app: App) -> None:
 
 async def test_commands_work_before_the_new_question(app: App) -> None:
     anna = Resident(app.conversations, external_id="anna")
-    async with app.database.unit_of_work() as store:
-        await store.create_person_with_consent(
-            channel="test", external_id="anna", username=None, language="nl",
-            consent_version="2026-11-v1",
-        )  # fmt: skip
+    await known(app, "anna", consent_version=OLD, step="name")
     await anna.send("vergeet mij")
     assert anna.last[0].text == nl("forget.confirm")
     assert nl("consent.changed") not in anna.text  # her question goes first
@@ -190,15 +182,10 @@ async def test_commands_work_before_the_new_question(app: App) -> None:
 async def test_a_tap_is_not_lost_to_the_new_question(app: App) -> None:
     await seed_places(app)
     anna = Resident(app.conversations, external_id="anna")
-    async with app.database.unit_of_work() as store:
-        person = await store.create_person_with_consent(
-            channel="test", external_id="anna", username=None, language="nl",
-            consent_version="2026-11-v1",
-        )  # fmt: skip
-        await store.save_conversation(ConversationState(person.id, "intake", "group", 7))
+    person_id = await known(app, "anna", consent_version=OLD, step="group", turn=7)
     await anna.press("7:pick:group")
     async with app.database.unit_of_work() as store:
-        saved = await store.get_person(person.id)
+        saved = await store.get_person(person_id)
     assert saved is not None and saved.group_pref == "group"
     assert nl("visibility.question") in anna.last[-1].text
     await anna.tap("Nee, liever niet")

@@ -20,14 +20,12 @@ from sqlalchemy import delete, select
 
 from bot.app import App, build_scheduler, open_app
 from bot.settings import Settings
-from handlers.flow import CONSENT_VERSION, DONE
 from handlers.messages import Reply
 from storage.db import Database
 from storage.models import IntroductionRow, OutboxRow
-from storage.records import ConversationState
 from storage.verbs import utcnow
 from tests.handlers.test_introductions import nl
-from tests.harness import Resident, text_of
+from tests.harness import Resident, known, text_of
 
 ROUNDS = 12
 PHONE = "0612345678"
@@ -57,14 +55,8 @@ class Scene:
 
 async def _person(app: App, name: str, **profile: object) -> tuple[Resident, int]:
     external_id = f"{name.lower()}-{next(_names)}"
-    async with app.database.unit_of_work() as store:
-        person = await store.create_person_with_consent(
-            channel="test", external_id=external_id, username=None, language="nl",
-            consent_version=CONSENT_VERSION,
-        )  # fmt: skip
-        await store.update_person(person.id, {"first_name": name, **profile})
-        await store.save_conversation(ConversationState(person.id, "intake", DONE, 1))
-    return Resident(app.conversations, external_id=external_id, first_name=name), person.id
+    person_id = await known(app, external_id, profile={"first_name": name, **profile})
+    return Resident(app.conversations, external_id=external_id, first_name=name), person_id
 
 
 async def scene(one: App, two: App) -> Scene:

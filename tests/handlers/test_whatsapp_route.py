@@ -8,24 +8,15 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.app import App
-from handlers.flow import CONSENT_VERSION, DONE
 from storage.models import OutboxRow
-from storage.records import ConversationState
 from tests.handlers.test_introductions import nl
-from tests.harness import Resident, seed_places
+from tests.harness import Resident, known, seed_places
 
 NUMBER = "31612345678"
 
 
 async def _someone(app: App, channel: str, external_id: str, name: str, **profile: object) -> int:
-    async with app.database.unit_of_work() as store:
-        person = await store.create_person_with_consent(
-            channel=channel, external_id=external_id, username=None, language="nl",
-            consent_version=CONSENT_VERSION,
-        )  # fmt: skip
-        await store.update_person(person.id, {"first_name": name, **profile})
-        await store.save_conversation(ConversationState(person.id, "intake", DONE, 1))
-    return person.id
+    return await known(app, external_id, channel=channel, profile={"first_name": name, **profile})
 
 
 async def _queued(app: App) -> list[tuple[int | None, str]]:
