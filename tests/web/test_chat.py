@@ -4,6 +4,7 @@ through the inbox and the outbox, and "vergeet mij" ends the chat's identity."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -78,6 +79,43 @@ async def test_a_newcomer_talks_in_the_web_chat_and_is_forgotten(chat_app: App) 
         again = await client.get("/chat/messages")  # the chat's identity ends
         assert again.cookies[COOKIE].value != chat_id
         assert (await again.json())["forgotten"] is True  # the page forgets it too
+
+
+async def test_an_erasure_between_two_reads_of_a_poll_still_shows_its_last_reply(
+    chat_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll reads who the chat belongs to and what waits for it in two transactions; the
+    "vergeet mij" that commits between them must not end the chat before its reply is read."""
+    app = chat_app
+    await seed_places(app)
+    async with TestClient(TestServer(build_web_app(app))) as client:
+        page = await client.get("/chat/")
+        chat_id = page.cookies[COOKIE].value
+        welcome = await say(app, client, text="hallo")
+        await say(app, client, choice=key_of(welcome, "ja, ik doe mee"))
+        await say(app, client, text="vergeet mij")
+        assert (await client.post("/chat/send", json={"text": "ja"})).status == 200
+
+        opened = app.database.unit_of_work
+        reads = 0
+
+        @asynccontextmanager
+        async def erasure_after_the_first_read() -> AsyncIterator[Any]:
+            nonlocal reads
+            async with opened() as store:
+                yield store
+            reads += 1
+            if reads == 1:  # the inbox erases her and queues the goodbye, right now
+                await app.inbox.handle_pending()
+
+        monkeypatch.setattr(app.database, "unit_of_work", erasure_after_the_first_read)
+        first = await (await client.get("/chat/messages")).json()
+        monkeypatch.setattr(app.database, "unit_of_work", opened)
+        assert await _person(app, chat_id) is None
+        second = await (await client.get("/chat/messages")).json()
+        shown = [m["text"] for m in first["messages"] + second["messages"]]
+        assert any("gewist" in text for text in shown), shown
+        assert first["forgotten"] is False
 
 
 async def test_a_message_without_a_chat_cookie_is_refused(chat_app: App) -> None:

@@ -152,6 +152,11 @@ def chat_app(app: App) -> web.Application:
         chat = _chat_id(request)
         if chat is None:
             return web.json_response({"messages": []})
+        # Who they are is read before their messages: "vergeet mij" and its last reply commit
+        # together, so a person already gone has that reply waiting below. Read the other way
+        # round, an erasure landing between the two reads would end the chat unread.
+        async with app.database.unit_of_work() as store:
+            person = await store.find_person_by_identity(CHANNEL, chat)
         delivered: list[dict[str, Any]] = []
         for _ in range(20):
             async with app.database.unit_of_work() as store:
@@ -169,8 +174,6 @@ def chat_app(app: App) -> web.Application:
                     "location": message.extra.get("location"),  # a "share my location" label
                 }
             )
-        async with app.database.unit_of_work() as store:
-            person = await store.find_person_by_identity(CHANNEL, chat)
         forgotten = person is None and bool(request.cookies.get(KNOWN)) and not delivered
         response = web.json_response({"messages": delivered, "forgotten": forgotten})
         if person is not None:
