@@ -52,7 +52,7 @@ from handlers.stages import (
 from handlers.taxonomy import Taxonomy
 from handlers.ticket_reasons import ModeratorAlert
 from handlers.turn import Turn
-from handlers.welcome import read_stranger
+from handlers.welcome import STRANGER_TURN, read_stranger
 from storage.records import ConversationState, Person
 from storage.store import Store
 from storage.verbs import utcnow
@@ -128,6 +128,12 @@ class Conversations:
         async with self._unit_of_work() as store:
             await store.mark_account_unreachable(channel, external_id)
 
+    @staticmethod
+    async def _welcomed(store: Store, msg: Inbound) -> bool:
+        """Whether the consent question is the last question this chat was sent."""
+        last = await store.last_options_message(msg.channel, msg.external_id)
+        return last is not None and any(k.startswith(f"{STRANGER_TURN}:") for k, _ in last.options)
+
     def _sorry(self, msg: Inbound) -> Reply:
         return Reply(self._texts(pick_language(msg.language_code), "error.sorry"))
 
@@ -157,7 +163,8 @@ class Conversations:
             return Handled([], None)
         person = await store.find_person_by_identity(msg.channel, msg.external_id)
         if person is None:
-            answer = read_stranger(self._texts, msg)
+            welcomed = msg.welcomed or await self._welcomed(store, msg)
+            answer = read_stranger(self._texts, msg, welcomed=welcomed)
             if answer.consent_language is None:
                 return Handled(list(answer.replies), None)
             person = await store.create_person_with_consent(

@@ -35,7 +35,9 @@ class Inbound:
 
     `choice` is the opaque key of a tapped button (it may be stale or forged: the core checks
     it). `update_id` is the platform's id for exactly-once handling; `None` means the channel
-    has none (the terminal), and the message is always handled.
+    has none (the terminal), and the message is always handled. `welcomed`: a channel that
+    keeps no outbox (the terminal) says the consent question is what it showed last; the
+    others are looked up in the outbox.
     """
 
     channel: str
@@ -48,6 +50,7 @@ class Inbound:
     first_name: str | None = None
     username: str | None = None
     language_code: str | None = None
+    welcomed: bool = False
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,16 @@ def ask_again(texts: Texts, language: str) -> tuple[Reply, ...]:
     return (Reply(text, _consent_options(texts, language, None)),)
 
 
-def read_stranger(texts: Texts, msg: Inbound) -> StrangerAnswer:
-    """Decide what to do with a message from someone who has not (yet) said yes."""
+def greet_again(texts: Texts, language: str) -> tuple[Reply, ...]:
+    """A second hello while the consent question waits: a short hello and only the question,
+    not the whole welcome once more."""
+    return (Reply(texts(language, "welcome.greeted"), _consent_options(texts, language, None)),)
+
+
+def read_stranger(texts: Texts, msg: Inbound, *, welcomed: bool = False) -> StrangerAnswer:
+    """Decide what to do with a message from someone who has not (yet) said yes.
+
+    `welcomed`: the consent question was the last thing we sent this chat."""
     language = pick_language(msg.language_code)
     if msg.choice is not None:
         turn, _, rest = msg.choice.partition(":")
@@ -108,5 +116,7 @@ def read_stranger(texts: Texts, msg: Inbound) -> StrangerAnswer:
     if command is Command.HELP:
         return StrangerAnswer(None, welcome(texts, language, intro_key="help.before_consent"))
     if is_greeting(text) or not has_words(text):
+        if welcomed:
+            return StrangerAnswer(None, greet_again(texts, language))
         return StrangerAnswer(None, welcome(texts, language))
     return StrangerAnswer(None, ask_again(texts, language))

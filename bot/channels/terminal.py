@@ -18,6 +18,7 @@ from bot.delivery import OutboxDelivery
 from bot.scheduler import UnitOfWork
 from handlers.conversation import Conversations
 from handlers.messages import Inbound, Reply
+from handlers.welcome import STRANGER_TURN
 from storage.records import Identity
 
 log = logging.getLogger(__name__)
@@ -41,12 +42,15 @@ class Screen:
     def __init__(self, stdout: TextIO) -> None:
         self._stdout = stdout
         self._keys: dict[int, str] = {}
+        self.welcomed = False  # the consent question is what it showed last
 
     def clear(self) -> None:
         self._keys = {}
 
     def show(self, reply: Reply, header: str | None = None) -> None:
         first = len(self._keys) + 1
+        if reply.options:
+            self.welcomed = any(o.key.startswith(f"{STRANGER_TURN}:") for o in reply.options)
         for number, option in enumerate(reply.options, first):
             self._keys[number] = option.key
         text = render(reply, first)
@@ -94,6 +98,7 @@ async def chat(
             choice=choice,
             first_name=name,
             language_code=language,
+            welcomed=screen.welcomed,
         )
         replies = await conversations.handle(inbound)
         screen.clear()

@@ -227,6 +227,18 @@ async def test_a_whole_intake_in_the_terminal(tmp_path: Path, demo_url: str) -> 
     assert state is not None
 
 
+async def test_a_hello_after_the_welcome_is_answered_briefly(tmp_path: Path, demo_url: str) -> None:
+    finished = await meedoen(
+        "--database-url", demo_url, "chat", "--as", "Bram",
+        cwd=tmp_path, stdin="goeiemiddag\nja hoor\n",
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    out = finished.stdout
+    assert out.count(first_line("welcome.hello")) == 1  # the start's "hallo" got it, once
+    assert nl("welcome.greeted") in out
+    assert out.index(nl("welcome.greeted")) < out.index(first_line("consent.thanks"))
+
+
 async def test_a_second_chat_continues_where_the_first_stopped(
     tmp_path: Path, demo_url: str
 ) -> None:

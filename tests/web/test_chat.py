@@ -81,6 +81,19 @@ async def test_a_newcomer_talks_in_the_web_chat_and_is_forgotten(chat_app: App) 
         assert (await again.json())["forgotten"] is True  # the page forgets it too
 
 
+async def test_a_second_hello_gets_a_short_answer_not_the_whole_welcome(chat_app: App) -> None:
+    app = chat_app
+    async with TestClient(TestServer(build_web_app(app))) as client:
+        await client.get("/chat/")
+        welcome = await say(app, client, text="hallo")
+        assert "Meedoen" in welcome[0]["text"] and key_of(welcome, "ja, ik doe mee")
+        again = await say(app, client, text="goeiemiddag")
+        assert len(again) == 1 and "Meedoen, de buurtbot" not in again[0]["text"]
+        assert "Wil je meedoen?" in again[0]["text"]
+        asked = await say(app, client, choice=key_of(again, "ja, ik doe mee"))
+        assert any("noemen" in m["text"] for m in asked)
+
+
 async def test_an_erasure_between_two_reads_of_a_poll_still_shows_its_last_reply(
     chat_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
