@@ -336,6 +336,8 @@ async def _on_global_choice(turn: Turn, choice: str) -> None:
         await organiser.act(turn, choice)
     elif choice == ideas.IDEAS_KEY and turn.person.intake_done_at is not None:
         await show_ideas(turn)
+    elif choice.startswith(ideas.WIDER_KEY):
+        await ideas.look_further(turn, choice)
     elif choice == visibility.VISIBILITY_KEY:
         visibility.start(turn, then=turn.resume_point())
     elif choice.startswith("s:"):

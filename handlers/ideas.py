@@ -7,20 +7,24 @@ are checked again when pressed (is it still a fitting suggestion for this person
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rapidfuzz import fuzz, process
 
 from handlers.answers.words import words
 from handlers.errors import NotAllowed
-from handlers.flow import STEPS
-from handlers.matching import Suggestion, distance_band, score, seeker_from
+from handlers.flow import DISTANCES, STEPS
+from handlers.matching import DEFAULT_MAX_DISTANCE_M, Suggestion, distance_band, score, seeker_from
 from handlers.messages import Option
-from handlers.said import joined, multi_words, tag_phrase
+from handlers.said import joined, multi_words, said_metres, tag_phrase
 from handlers.suggest import find_suggestions
 from handlers.turn import Turn
 from storage.records import Candidate
 
 PER_ROUND = 3
 IDEAS_KEY = "g:ideas"  # "show me ideas", valid at any time (sent in reminders and declines)
+WIDER_KEY = "g:wider:"  # "look further": g:wider:2000 sets the distance to 2 km, shows ideas
+WIDER = tuple(choice.value for choice in DISTANCES if isinstance(choice.value, int))
 KINDS = {"i": "initiative", "p": "neighbour"}
 LETTERS = {kind: letter for letter, kind in KINDS.items()}
 
@@ -122,8 +126,15 @@ async def show_ideas(turn: Turn) -> int:
     if not fresh and shown:  # all shown: say so plainly, and show the best ones again
         shown, fresh, intro = [], found[:PER_ROUND], "ideas.again"
     if not fresh:
-        turn.say(turn.t("ideas.none"))
         turn.set_context(shown=[])
+        wider = None if shown or found else await _wider_with_ideas(turn)
+        if wider is None:
+            turn.say(turn.t("ideas.none"))
+        else:
+            turn.say(
+                turn.t("ideas.none_within", wider=distance_words(turn, wider)),
+                (Option(f"{WIDER_KEY}{wider}", turn.t("button.look_further")),),
+            )
         return 0
     turn.say(turn.t(intro))
     for suggestion in fresh:
@@ -137,6 +148,28 @@ async def show_ideas(turn: Turn) -> int:
         shown.append(key)
     turn.set_context(shown=shown[-60:])
     return len(fresh)
+
+
+async def _wider_with_ideas(turn: Turn) -> int | None:
+    """The nearest larger distance of the intake's choices with something to suggest."""
+    now_m = turn.person.max_distance_m or DEFAULT_MAX_DISTANCE_M
+    for metres in (m for m in WIDER if m > now_m):
+        further = replace(turn.person, max_distance_m=metres)
+        if await find_suggestions(turn.store, further, now=turn.now, limit=1):
+            return metres
+    return None
+
+
+async def look_further(turn: Turn, choice: str) -> None:
+    """ "Kijk verder": the distance becomes the one offered (said back), then the ideas."""
+    value = choice.removeprefix(WIDER_KEY)
+    if not value.isdigit() or int(value) not in WIDER or turn.person.intake_done_at is None:
+        raise NotAllowed("not a distance offered")
+    metres = int(value)
+    if metres > (turn.person.max_distance_m or DEFAULT_MAX_DISTANCE_M):
+        await turn.update(max_distance_m=metres)
+    turn.say(turn.t("ack.noted_items", items=said_metres(turn, STEPS["distance"], metres)))
+    await show_ideas(turn)
 
 
 _ASK_INTRO = ("stel me voor", "stel mij voor", "introduce me", "ik wil kennismaken",
