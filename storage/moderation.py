@@ -437,9 +437,10 @@ class ModerationVerbs(Verbs):
         await self._session.flush()
 
     async def list_audit(
-        self, *, person_id: int | None = None, limit: int = 200
+        self, *, person_id: int | None = None, moderator_id: int | None = None, limit: int = 200
     ) -> list[AuditEntry]:
-        """The newest lines of the audit log (admins only), or those about one person."""
+        """The newest lines of the audit log (admins only): all, or those about one person,
+        or those of one moderator (or both)."""
         statement: Any = (
             select(AuditRow, ModeratorRow.name, OrganisationRow.name)
             .outerjoin(ModeratorRow, ModeratorRow.id == AuditRow.moderator_id)
@@ -449,9 +450,13 @@ class ModerationVerbs(Verbs):
         )
         if person_id is not None:
             statement = statement.where(AuditRow.person_id == person_id)
+        if moderator_id is not None:
+            statement = statement.where(AuditRow.moderator_id == moderator_id)
         rows = await self._session.execute(statement)
         return [
-            AuditEntry(aware(a.at), a.action, who, organisation, a.person_id, a.detail)
+            AuditEntry(
+                aware(a.at), a.action, who, organisation, a.person_id, a.detail, a.moderator_id
+            )
             for a, who, organisation in rows
         ]
 

@@ -98,7 +98,7 @@ class DashboardStore(TicketActions, Protocol):
     ) -> None: ...
 
     async def list_audit(
-        self, *, person_id: int | None = None, limit: int = 200
+        self, *, person_id: int | None = None, moderator_id: int | None = None, limit: int = 200
     ) -> list[AuditEntry]: ...
 
     async def list_initiatives_in_scope(

@@ -271,6 +271,7 @@ class AuditEntry:
     organisation_name: str | None
     person_id: int | None
     detail: str = ""
+    moderator_id: int | None = None
 
 
 @dataclass(frozen=True)
