@@ -54,7 +54,9 @@ async def person(request: web.Request) -> web.Response:
 
 
 async def block(request: web.Request) -> web.Response:
-    """Block or unblock a person; they are told once, kindly, through the outbox."""
+    """Block or unblock a person; they are told once, kindly, through the outbox. A blocked
+    organiser's initiatives are not suggested (`storage.matching`) until the block is
+    lifted: the same message tells them that too."""
     context = request.app[CONTEXT]
     moderator = moderator_of(request)
     blocked = request.match_info.get("action") == "block"
@@ -64,7 +66,13 @@ async def block(request: web.Request) -> web.Response:
         if found is None:
             raise web.HTTPNotFound()
         key = "moderation.blocked" if blocked else "moderation.unblocked"
-        await store.queue_message(found.id, context.texts(found.language, key))
+        text = context.texts(found.language, key)
+        organised = await store.list_initiatives_of(found.id)
+        titles = [i.title for i in organised if i.status == "approved"]  # those suggested
+        if titles:
+            more = "moderation.blocked_organiser" if blocked else "moderation.unblocked_organiser"
+            text += "\n\n" + context.texts(found.language, more, titles=", ".join(titles))
+        await store.queue_message(found.id, text)
         await store.record_audit(
             moderator, action="block" if blocked else "unblock", now=now, person_id=found.id
         )
