@@ -137,6 +137,7 @@ class Introduction:
     created_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
+    met_again_at: datetime | None = None  # a side said they saw each other again
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,7 @@ class IntroductionFacts:
     requested_at: datetime
     introduced_at: datetime | None
     met: bool
+    met_again: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,3 +301,4 @@ class ImpactFacts:
     introductions: tuple[IntroductionFacts, ...]
     first_answers: tuple[tuple[datetime, datetime], ...]  # (ticket opened, first reply)
     offered: frozenset[str]  # what approved initiatives in scope offer
+    suggested: tuple[tuple[str, str], ...] = ()  # (area, "2026-12"): one per person-month
