@@ -16,6 +16,7 @@ from storage.records import (
     Initiative,
     Moderator,
     Person,
+    ReportedThing,
     Scope,
     Ticket,
     TicketMessage,
@@ -122,3 +123,7 @@ class DashboardStore(TicketActions, Protocol):
     ) -> Person | None: ...
 
     async def impact_facts(self, scope: Scope) -> ImpactFacts: ...
+
+    async def describe_report(
+        self, scope: Scope, ticket_id: int, introduction_id: int
+    ) -> ReportedThing | None: ...

@@ -265,6 +265,20 @@ class TicketMessage:
 
 
 @dataclass(frozen=True)
+class ReportedThing:
+    """What a report ("Melden") was about, read when a moderator opens the ticket: the
+    introduction, the initiative or neighbour on the other side, and the first words of
+    the last message that side passed on through the bot. `other_id` is None once that
+    side has been erased (the introduction is anonymised then, and nothing is shown)."""
+
+    introduction_id: int
+    initiative_title: str | None = None
+    other_id: int | None = None
+    other_name: str | None = None
+    last_words: str | None = None
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     at: datetime
     action: str
