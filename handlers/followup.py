@@ -1,5 +1,7 @@
 """Timers of an introduction, run once each by the scheduler: one reminder after 3 days
-without an answer, expiry after 7, and "hebben jullie elkaar ontmoet?" a week after a yes."""
+without an answer, expiry after 7, "hebben jullie elkaar ontmoet?" a week after a yes, and
+"hebben jullie elkaar nog eens gezien?" four weeks after "we met" (the impact figure
+"met again")."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import datetime
 from handlers.i18n import Texts
 from handlers.ideas import IDEAS_KEY
 from handlers.introduction_states import ACCEPTED, EXPIRE
-from handlers.introductions import OUTCOMES, send_request
+from handlers.introductions import AGAIN, OUTCOMES, send_request
 from handlers.parties import first_name, named_people, side_name
 from handlers.taxonomy import Taxonomy
 from storage.records import Job
@@ -78,4 +80,27 @@ def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
                 about=named_people(intro),
             )
 
-    return {"intro_reminder": remind, "intro_expiry": expire, "intro_followup": follow_up}
+    async def ask_again(store: Store, job: Job, now: datetime) -> None:
+        intro = await store.get_introduction(job.introduction_id or 0)
+        person = await store.get_person(int(job.payload.get("only", 0)))
+        if intro is None or intro.status != ACCEPTED or person is None:
+            return
+        lang = person.language
+        if person.id == intro.requester_id:
+            other = await side_name(store, intro, texts, lang)
+        else:
+            other = first_name(await store.get_person(intro.requester_id), texts, lang)
+        await store.queue_message(
+            person.id,
+            texts(lang, "followup.again_question", name=other),
+            tuple((f"x:{intro.id}:{a}", texts(lang, f"button.{a}")) for a in AGAIN),
+            introduction_id=intro.id,
+            about=named_people(intro),
+        )
+
+    return {
+        "intro_reminder": remind,
+        "intro_expiry": expire,
+        "intro_followup": follow_up,
+        "intro_again": ask_again,
+    }

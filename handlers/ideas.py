@@ -147,6 +147,7 @@ async def show_ideas(turn: Turn) -> int:
         turn.say(text, options, columns=2)
         shown.append(key)
     turn.set_context(shown=shown[-60:])
+    await turn.store.mark_suggestions_shown(turn.person, now=turn.now)  # impact figures
     return len(fresh)
 
 

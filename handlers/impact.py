@@ -1,6 +1,12 @@
 """The impact figures: per neighbourhood and month, how many residents joined, finished
-the intake, asked for an introduction, were introduced and met; how soon a person first
-answered a ticket; the most common gifts and wishes, and wishes nothing nearby answers.
+the intake, were shown suggestions, asked for an introduction, were introduced, met, and
+met again; how soon a person first answered a ticket; the most common gifts and wishes,
+and wishes nothing nearby answers.
+
+"Suggested" counts residents once per month in which they were shown suggestions. "Met"
+and "met again" count introductions, in the month they were made: "met" when a side
+answered the follow-up "hebben jullie elkaar ontmoet?" with yes, "met again" when a side
+then answered the later question "hebben jullie elkaar nog eens gezien?" with yes.
 
 Pure counting over `ImpactFacts`. The export never shows a count under `MIN_CELL`.
 """
@@ -17,7 +23,7 @@ from storage.records import ImpactFacts
 
 MIN_CELL = 5  # an exported cell under this many people would point at people
 SMALL = f"<{MIN_CELL}"
-MEASURES = ("consented", "intake_done", "asked", "introduced", "met")
+MEASURES = ("consented", "intake_done", "suggested", "asked", "introduced", "met", "met_again")
 
 
 @dataclass(frozen=True)
@@ -26,9 +32,11 @@ class MonthRow:
     month: str  # "2026-12"
     consented: int = 0
     intake_done: int = 0
+    suggested: int = 0
     asked: int = 0
     introduced: int = 0
     met: int = 0
+    met_again: int = 0
 
 
 def _month(moment: datetime) -> str:
@@ -48,6 +56,10 @@ def monthly(facts: ImpactFacts) -> list[MonthRow]:
             counts[(intro.area, _month(intro.introduced_at), "introduced")] += 1
             if intro.met:
                 counts[(intro.area, _month(intro.introduced_at), "met")] += 1
+            if intro.met_again:
+                counts[(intro.area, _month(intro.introduced_at), "met_again")] += 1
+    for area, month in facts.suggested:
+        counts[(area, month, "suggested")] += 1
     keys = sorted({(area, month) for area, month, _ in counts}, key=lambda k: (k[1], k[0]))
     return [
         MonthRow(area, month, **{m: counts[(area, month, m)] for m in MEASURES})

@@ -48,6 +48,8 @@ from storage.store import Store
 REMIND_AFTER = timedelta(days=3)
 EXPIRE_AFTER = timedelta(days=7)
 FOLLOW_UP_AFTER = timedelta(days=7)
+MEET_AGAIN_AFTER = timedelta(days=28)  # after "we met": "did you see each other again?"
+AGAIN = ("again_yes", "again_no")  # the answers to that question
 ROUTES = ("bot", "username", "phone", "whatsapp")
 WHATSAPP = "whatsapp"  # the channel whose account id is the person's number
 OUTCOMES = ("met_good", "not_for_me", "not_yet", "no")  # each fits the 12-character column
@@ -269,6 +271,11 @@ async def act(turn: Turn, choice: str) -> None:
         if action in OUTCOMES:
             await _record_outcome(turn, intro, action, as_requester)
             return
+        if action in AGAIN and (
+            intro.requester_outcome if as_requester else intro.target_outcome
+        ) == "met_good":  # asked only of a side that said they met
+            await _record_again(turn, intro, met=action == "again_yes")
+            return
     raise NotAllowed(f"{action} on a {intro.status} introduction")
 
 
@@ -466,4 +473,23 @@ async def _record_outcome(
                 "intro_followup", turn.now + FOLLOW_UP_AFTER, introduction_id=intro.id,
                 payload={"round": 2, "only": turn.person.id},
             )  # fmt: skip
+    if outcome == "met_good" and before != "met_good":  # later: did they meet again?
+        await turn.store.schedule_job(
+            "intro_again", turn.now + MEET_AGAIN_AFTER, introduction_id=intro.id,
+            payload={"only": turn.person.id},
+        )  # fmt: skip
     turn.say(turn.t(f"followup.thanks.{outcome}"))
+
+
+async def _record_again(turn: Turn, intro: Introduction, *, met: bool) -> None:
+    """The answer to "hebben jullie elkaar nog eens gezien?": a yes counts as "met again"
+    in the impact figures (one per introduction, whichever side says it)."""
+    if met and (
+        await turn.store.change_introduction(
+            intro.id, allowed={ACCEPTED}, changes={"met_again_at": turn.now}
+        )
+        is None
+    ):
+        turn.say(turn.t("intro.too_late"))
+        return
+    turn.say(turn.t("followup.again_thanks.yes" if met else "followup.again_thanks.no"))

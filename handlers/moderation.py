@@ -6,6 +6,10 @@ times in a row, and when a message shows distress (highest priority; the crisis 
 go out at once, in their language). While a moderator holds their ticket, the bot's
 automation is paused: what they write lands in the ticket.
 
+Inside a conversation through the bot (a relay) a message that shows distress is still
+passed on: the other side is waiting for it, and holding it back would tell them nothing
+good. The ticket opens and the help numbers go out all the same.
+
 From the moderator's side (`assign`, `reply`, `close`, called by the dashboard): replies
 reach the resident through the outbox as "Naam (Organisatie): …"; closing hands the
 conversation back to the bot, and the resident is told.
@@ -18,9 +22,11 @@ from datetime import datetime
 
 from handlers.distress import Distress, asks_for_human, read_distress
 from handlers.errors import InvalidAnswer
+from handlers.flow import DONE
 from handlers.i18n import DEFAULT_LANGUAGE, Texts
 from handlers.privacy import FORGET_STEP
 from handlers.reading import MAX_TEXT, Command, clean, read_command
+from handlers.relay import LAST_RELAY, RELAY_STEP
 from handlers.scrub import scrub
 from handlers.ticket_reasons import HIGHEST, PRIORITY
 from handlers.turn import Turn
@@ -66,12 +72,21 @@ async def take_over(turn: Turn) -> bool:
         await _open(turn, "distress", body=text)
         log.info("a message showed distress (%s); a ticket is open", distress.value)
         turn.say(turn.t(_distress_key(distress)))
-        return True
+        return not _in_relay(turn)  # in a relay, the message is still passed on
     if asks_for_human(text):
         await _open(turn, "asked_for_human", body=text)
         turn.say(turn.t("moderation.asked"))
         return True
     return False
+
+
+def _in_relay(turn: Turn) -> bool:
+    """Whether typed words go to the other side of a conversation through the bot: they
+    are writing in it, or typing at the menu right after writing in it."""
+    step = turn.state.step
+    return step == RELAY_STEP or (
+        step == DONE and isinstance(turn.state.context.get(LAST_RELAY), int)
+    )
 
 
 def _distress_key(distress: Distress) -> str:

@@ -10,13 +10,16 @@ In one transaction:
    belongs to one of those introductions or names the person (`mentions`).
 3. Redact every logged text of someone else that names them.
 4. Anonymise their introductions: every person reference and contact detail cleared, open
-   ones closed; the rows stay for the impact counts. Who was waiting on the other side is
-   returned, to be told kindly. An initiative left without organisers is paused (it shows
-   up for the moderators, `list-initiatives --status paused`), and requests to it close;
-   its most recent requester is returned too, for a ticket (see `Erasure.orphaned`).
+   ones closed; the rows stay for the impact counts, with the requester's neighbourhood
+   (postcode, its name, organisation) kept so that they still count where they belong.
+   Who was waiting on the other side is returned, to be told kindly. An initiative left
+   without organisers is paused (it shows up for the moderators, `list-initiatives
+   --status paused`), and requests to it close; its most recent requester is returned
+   too, for a ticket (see `Erasure.orphaned`).
 5. Delete every row of theirs, every table named, so nothing depends on cascades: their
    tickets with every line in them too. The audit log keeps its lines (who looked, when)
-   without the reference to the person.
+   without the reference to the person, and so do the marks that they were shown
+   suggestions in a month (`suggestion_marks`, counted in the impact figures).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
@@ -44,6 +48,7 @@ from storage.models import (
     OrganiserInviteRow,
     OutboxRow,
     PersonRow,
+    SuggestionMarkRow,
     TicketMessageRow,
     TicketRow,
 )
@@ -233,6 +238,22 @@ class ErasureVerbs(InboxVerbs):
             .where(IntroductionRow.id.in_(ids), IntroductionRow.status.in_(OPEN))
             .values(status="closed", ended_at=now)
         )
+
+        def of_requester(column: Any) -> Any:
+            return (
+                select(column).where(PersonRow.id == IntroductionRow.requester_id).scalar_subquery()
+            )
+
+        await self._session.execute(  # where it counts once nobody is named in it
+            update(IntroductionRow)
+            .where(IntroductionRow.id.in_(ids), IntroductionRow.requester_id.is_not(None))
+            .values(
+                area_postcode=of_requester(PersonRow.postcode),
+                area_name=of_requester(PersonRow.area_name),
+                area_organisation_id=of_requester(PersonRow.organisation_id),
+            )
+            .execution_options(synchronize_session=False)
+        )
         result = await self._session.execute(
             update(IntroductionRow)
             .where(IntroductionRow.id.in_(ids))
@@ -317,6 +338,11 @@ class ErasureVerbs(InboxVerbs):
         )
         await session.execute(
             update(AuditRow).where(AuditRow.person_id == person_id).values(person_id=None)
+        )
+        await session.execute(
+            update(SuggestionMarkRow)
+            .where(SuggestionMarkRow.person_id == person_id)
+            .values(person_id=None)
         )
         for model in (
             TicketRow,

@@ -31,6 +31,7 @@ INTRODUCTION_FIELDS = frozenset(
         "answered_at",
         "answered_by_id",
         "ended_at",
+        "met_again_at",
     }
 )
 
@@ -61,6 +62,7 @@ def _introduction(row: IntroductionRow) -> Introduction:
         created_at=aware(row.created_at),
         answered_at=aware(row.answered_at),
         ended_at=aware(row.ended_at),
+        met_again_at=aware(row.met_again_at),
     )
 
 

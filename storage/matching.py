@@ -5,7 +5,9 @@
 1. the exclusions of the person: one UNION ALL over introductions (either way), dismissals,
    blocks (either way) and the initiatives they organise;
 2. approved initiatives near the point, with their introductions of the last 30 days counted
-   in correlated subqueries (index lookups per row, no extra round trips);
+   in correlated subqueries (index lookups per row, no extra round trips); an initiative
+   one of whose organisers a moderator blocked is left out while the block lasts (a request
+   would reach every organiser, the blocked one too);
 3. available neighbours near the point, likewise with their recent introductions counted.
 
 "Near" is decided in SQL by a bounding box on (latitude, longitude), which the indexes
@@ -34,6 +36,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    exists,
     false,
     func,
     literal,
@@ -132,6 +135,16 @@ def _count_recent(*conditions: ColumnElement[bool]) -> Any:
     )
 
 
+def _run_by_someone_blocked(initiative_id: Any) -> ColumnElement[bool]:
+    """One of the initiative's organisers is blocked by a moderator."""
+    organiser, person = _organisers.c, _people.c
+    return exists().where(
+        organiser.initiative_id == initiative_id,
+        person.id == organiser.person_id,
+        person.blocked_at.is_not(None),
+    )
+
+
 def _initiatives_statement(near: bool) -> Select[Any]:
     row, intro = _initiatives.c, _introductions.c
     query = select(
@@ -145,7 +158,7 @@ def _initiatives_statement(near: bool) -> Select[Any]:
         row.capacity,
         _count_recent(intro.initiative_id == row.id),
         _count_recent(intro.initiative_id == row.id, intro.status.in_(OPEN_STATUSES)),
-    ).where(row.status == "approved")
+    ).where(row.status == "approved", ~_run_by_someone_blocked(row.id))
     if near:
         return query.where(_near(row.latitude, row.longitude))
     return query.where(row.latitude.is_not(None), row.longitude.is_not(None))

@@ -293,6 +293,13 @@ class IntroductionRow(Base):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
+    # A side said "yes, we saw each other again" to the question weeks after "we met".
+    met_again_at: Mapped[datetime | None]
+    # Where the requester lived, kept when the row is anonymised so that the impact figures
+    # still count it in its neighbourhood (and for its organisation): no person in it.
+    area_postcode: Mapped[str | None] = mapped_column(String(4))
+    area_name: Mapped[str | None] = mapped_column(String(80))
+    area_organisation_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class DismissalRow(Base):
@@ -531,3 +538,19 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime]
+
+
+class SuggestionMarkRow(Base):
+    """A resident was shown suggestions in this month: one row per person and month, for
+    the impact figures. Where they lived then is kept with it; erasing the person clears
+    the reference, and the row counts on without anyone in it."""
+
+    __tablename__ = "suggestion_marks"
+    __table_args__ = (UniqueConstraint("person_id", "month"), NEVER_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-12"
+    postcode: Mapped[str | None] = mapped_column(String(4), index=True)
+    area_name: Mapped[str | None] = mapped_column(String(80))
+    organisation_id: Mapped[int | None] = mapped_column(Integer)

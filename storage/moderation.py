@@ -17,8 +17,12 @@ from storage.initiatives import _initiative
 from storage.models import (
     AuditRow,
     ConversationRow,
+    InitiativeOrganiserRow,
     InitiativeRow,
+    IntroductionRow,
     LoginFailureRow,
+    MentionRow,
+    MessageLogRow,
     ModeratorRow,
     OrganisationAreaRow,
     OrganisationRow,
@@ -32,6 +36,7 @@ from storage.records import (
     Moderator,
     Organisation,
     Person,
+    ReportedThing,
     Scope,
     Ticket,
     TicketMessage,
@@ -325,6 +330,64 @@ class ModerationVerbs(Verbs):
         )
         return [TicketMessage(m.kind, m.body, aware(m.created_at), name) for m, name in rows]
 
+    async def _organises(self, person_id: int, initiative_id: int | None) -> bool:
+        if initiative_id is None:
+            return False
+        row = await self._session.get(InitiativeOrganiserRow, (initiative_id, person_id))
+        return row is not None
+
+    async def describe_report(
+        self, scope: Scope, ticket_id: int, introduction_id: int
+    ) -> ReportedThing | None:
+        """What the report in this ticket was about: None unless the ticket is in scope and
+        its resident is a side of that introduction."""
+        ticket = await self.get_ticket(scope, ticket_id)
+        intro = await self._session.get(IntroductionRow, introduction_id)
+        if ticket is None or intro is None:
+            return None
+        reporter = ticket.person_id
+        title = None
+        if intro.initiative_id is not None:
+            title = await self._session.scalar(
+                select(InitiativeRow.title).where(InitiativeRow.id == intro.initiative_id)
+            )
+        if intro.requester_id is None:  # anonymised: the other side is gone, or long ago
+            return ReportedThing(introduction_id, initiative_title=title)
+        if intro.requester_id == reporter:
+            other = intro.neighbour_id if intro.neighbour_id is not None else intro.answered_by_id
+        elif reporter in (intro.neighbour_id, intro.answered_by_id) or (
+            await self._organises(reporter, intro.initiative_id)
+        ):
+            other = intro.requester_id
+        else:
+            return None
+        name = None
+        words = None
+        if other is not None:
+            name = await self._session.scalar(
+                select(PersonRow.first_name).where(PersonRow.id == other)
+            )
+            words = await self._session.scalar(
+                select(MessageLogRow.body)
+                .where(
+                    MessageLogRow.person_id == other,
+                    MessageLogRow.direction == "in",
+                    ~MessageLogRow.body.startswith("["),  # a tap, a photo: no words
+                    MessageLogRow.id.in_(
+                        select(MentionRow.message_log_id).where(MentionRow.person_id == reporter)
+                    ),
+                )
+                .order_by(MessageLogRow.id.desc())
+                .limit(1)
+            )
+        return ReportedThing(
+            introduction_id,
+            initiative_title=title,
+            other_id=other,
+            other_name=name,
+            last_words=words,
+        )
+
     async def assign_ticket(self, scope: Scope, ticket_id: int, moderator_id: int) -> bool:
         """Take a ticket that is open (or already this moderator's); False otherwise."""
         ticket = await self.get_ticket(scope, ticket_id)
@@ -437,9 +500,10 @@ class ModerationVerbs(Verbs):
         await self._session.flush()
 
     async def list_audit(
-        self, *, person_id: int | None = None, limit: int = 200
+        self, *, person_id: int | None = None, moderator_id: int | None = None, limit: int = 200
     ) -> list[AuditEntry]:
-        """The newest lines of the audit log (admins only), or those about one person."""
+        """The newest lines of the audit log (admins only): all, or those about one person,
+        or those of one moderator (or both)."""
         statement: Any = (
             select(AuditRow, ModeratorRow.name, OrganisationRow.name)
             .outerjoin(ModeratorRow, ModeratorRow.id == AuditRow.moderator_id)
@@ -449,9 +513,13 @@ class ModerationVerbs(Verbs):
         )
         if person_id is not None:
             statement = statement.where(AuditRow.person_id == person_id)
+        if moderator_id is not None:
+            statement = statement.where(AuditRow.moderator_id == moderator_id)
         rows = await self._session.execute(statement)
         return [
-            AuditEntry(aware(a.at), a.action, who, organisation, a.person_id, a.detail)
+            AuditEntry(
+                aware(a.at), a.action, who, organisation, a.person_id, a.detail, a.moderator_id
+            )
             for a, who, organisation in rows
         ]
 

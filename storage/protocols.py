@@ -16,6 +16,7 @@ from storage.records import (
     Initiative,
     Moderator,
     Person,
+    ReportedThing,
     Scope,
     Ticket,
     TicketMessage,
@@ -98,7 +99,7 @@ class DashboardStore(TicketActions, Protocol):
     ) -> None: ...
 
     async def list_audit(
-        self, *, person_id: int | None = None, limit: int = 200
+        self, *, person_id: int | None = None, moderator_id: int | None = None, limit: int = 200
     ) -> list[AuditEntry]: ...
 
     async def list_initiatives_in_scope(
@@ -111,6 +112,8 @@ class DashboardStore(TicketActions, Protocol):
 
     async def list_organiser_ids(self, initiative_id: int) -> list[int]: ...
 
+    async def list_initiatives_of(self, person_id: int) -> list[Initiative]: ...
+
     async def create_invite(
         self, organisation_id: int, *, expires_at: datetime | None = None
     ) -> str: ...
@@ -120,3 +123,7 @@ class DashboardStore(TicketActions, Protocol):
     ) -> Person | None: ...
 
     async def impact_facts(self, scope: Scope) -> ImpactFacts: ...
+
+    async def describe_report(
+        self, scope: Scope, ticket_id: int, introduction_id: int
+    ) -> ReportedThing | None: ...

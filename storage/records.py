@@ -137,6 +137,7 @@ class Introduction:
     created_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
+    met_again_at: datetime | None = None  # a side said they saw each other again
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,20 @@ class TicketMessage:
 
 
 @dataclass(frozen=True)
+class ReportedThing:
+    """What a report ("Melden") was about, read when a moderator opens the ticket: the
+    introduction, the initiative or neighbour on the other side, and the first words of
+    the last message that side passed on through the bot. `other_id` is None once that
+    side has been erased (the introduction is anonymised then, and nothing is shown)."""
+
+    introduction_id: int
+    initiative_title: str | None = None
+    other_id: int | None = None
+    other_name: str | None = None
+    last_words: str | None = None
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     at: datetime
     action: str
@@ -271,6 +286,7 @@ class AuditEntry:
     organisation_name: str | None
     person_id: int | None
     detail: str = ""
+    moderator_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -290,6 +306,7 @@ class IntroductionFacts:
     requested_at: datetime
     introduced_at: datetime | None
     met: bool
+    met_again: bool = False
 
 
 @dataclass(frozen=True)
@@ -298,3 +315,4 @@ class ImpactFacts:
     introductions: tuple[IntroductionFacts, ...]
     first_answers: tuple[tuple[datetime, datetime], ...]  # (ticket opened, first reply)
     offered: frozenset[str]  # what approved initiatives in scope offer
+    suggested: tuple[tuple[str, str], ...] = ()  # (area, "2026-12"): one per person-month

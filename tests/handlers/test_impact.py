@@ -15,7 +15,10 @@ def _facts() -> ImpactFacts:
     residents = [
         ResidentFacts("Centrum", DEC, DEC, ("cooking",), ("walking", "gardening")) for _ in range(6)
     ] + [ResidentFacts("Noord", NOV, None, ("diy",), ("chess",)) for _ in range(2)]
-    intros = [IntroductionFacts("Centrum", DEC, DEC, met=index < 5) for index in range(7)]
+    intros = [
+        IntroductionFacts("Centrum", DEC, DEC, met=index < 5, met_again=index < 2)
+        for index in range(7)
+    ]
     return ImpactFacts(
         residents=tuple(residents),
         introductions=tuple(intros),
@@ -25,15 +28,17 @@ def _facts() -> ImpactFacts:
             (DEC, DEC + timedelta(hours=8)),
         ),
         offered=frozenset({"walking"}),
+        suggested=(("Centrum", "2026-12"),) * 6 + (("Noord", "2026-11"),),
     )
 
 
 def test_counts_per_neighbourhood_and_month() -> None:
     rows = impact.monthly(_facts())
     assert rows == [
-        impact.MonthRow("Noord", "2026-11", consented=2),
+        impact.MonthRow("Noord", "2026-11", consented=2, suggested=1),
         impact.MonthRow(
-            "Centrum", "2026-12", consented=6, intake_done=6, asked=7, introduced=7, met=5
+            "Centrum", "2026-12", consented=6, intake_done=6, suggested=6, asked=7,
+            introduced=7, met=5, met_again=2,
         ),
     ]
 
@@ -49,8 +54,8 @@ def test_median_wait_tags_and_unmet_wishes() -> None:
 def test_the_export_has_no_cell_under_five_people() -> None:
     lines = impact.export_rows(impact.monthly(_facts()))
     assert lines[0] == ["area", "month", *impact.MEASURES]
-    assert lines[1] == ["Noord", "2026-11", "<5", "0", "0", "0", "0"]
-    assert lines[2] == ["Centrum", "2026-12", "6", "6", "7", "7", "5"]
+    assert lines[1] == ["Noord", "2026-11", "<5", "0", "<5", "0", "0", "0", "0"]
+    assert lines[2] == ["Centrum", "2026-12", "6", "6", "6", "7", "7", "5", "<5"]
     for line in lines[1:]:
         for cell in line[2:]:
             assert cell in ("0", "<5") or int(cell) >= impact.MIN_CELL

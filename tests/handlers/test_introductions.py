@@ -870,8 +870,12 @@ async def test_an_accepted_introduction_to_an_initiative_gets_a_follow_up_for_th
     assert anna.last[0].text == nl("followup.thanks.met_good")
     intro = await world.intro(intro.id)
     assert (intro.requester_outcome, intro.target_outcome) == ("met_good", None)
-    assert await world.pending_jobs(intro.id) == []
-    assert await world.run_due(T0 + 60 * DAY) == 0
+    assert [(j.kind, j.payload) for j in await world.pending_jobs(intro.id)] == [
+        ("intro_again", {"only": anna.person_id})  # weeks later: did they meet again?
+    ]
+    assert await world.run_due(T0 + 60 * DAY) == 1
+    (again,) = await world.take(anna)
+    assert again.text == nl("followup.again_question", name=SOUP)
     await world.assert_quiet()
 
 

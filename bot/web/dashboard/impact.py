@@ -15,7 +15,8 @@ from bot.web.dashboard.security import moderator_of
 from handlers import impact
 from handlers.impact import MEASURES, MonthRow
 
-COLOURS = dict(zip(MEASURES, ("#1f5f8b", "#3c8d5a", "#b5651d", "#7a4e9c", "#b03a48"), strict=True))
+PALETTE = ("#1f5f8b", "#3c8d5a", "#8a7a12", "#b5651d", "#7a4e9c", "#b03a48", "#5a5a5a")
+COLOURS = dict(zip(MEASURES, PALETTE, strict=True))
 CHART_HEIGHT = 180
 BAR_WIDTH = 10
 GROUP_GAP = 14

@@ -54,7 +54,9 @@ async def person(request: web.Request) -> web.Response:
 
 
 async def block(request: web.Request) -> web.Response:
-    """Block or unblock a person; they are told once, kindly, through the outbox."""
+    """Block or unblock a person; they are told once, kindly, through the outbox. A blocked
+    organiser's initiatives are not suggested (`storage.matching`) until the block is
+    lifted: the same message tells them that too."""
     context = request.app[CONTEXT]
     moderator = moderator_of(request)
     blocked = request.match_info.get("action") == "block"
@@ -64,7 +66,13 @@ async def block(request: web.Request) -> web.Response:
         if found is None:
             raise web.HTTPNotFound()
         key = "moderation.blocked" if blocked else "moderation.unblocked"
-        await store.queue_message(found.id, context.texts(found.language, key))
+        text = context.texts(found.language, key)
+        organised = await store.list_initiatives_of(found.id)
+        titles = [i.title for i in organised if i.status == "approved"]  # those suggested
+        if titles:
+            more = "moderation.blocked_organiser" if blocked else "moderation.unblocked_organiser"
+            text += "\n\n" + context.texts(found.language, more, titles=", ".join(titles))
+        await store.queue_message(found.id, text)
         await store.record_audit(
             moderator, action="block" if blocked else "unblock", now=now, person_id=found.id
         )
@@ -131,14 +139,38 @@ async def invite(request: web.Request) -> web.Response:
     return render(request, "invite.html", code=code, link=link, expires=expires)
 
 
+def _query_id(request: web.Request, name: str) -> int | None:
+    """An optional id from the query string; anything but a number is not found."""
+    value = request.query.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise web.HTTPNotFound()
+    return int(value)
+
+
 async def audit(request: web.Request) -> web.Response:
+    """The audit log (admins only): all of it, one person's trail (`?person=`), or one
+    moderator's (`?moderator=`). Reading a trail is itself written to the log."""
     context = request.app[CONTEXT]
     moderator = moderator_of(request)
     if moderator.role != "admin":
         raise web.HTTPForbidden()
+    person_id = _query_id(request, "person")
+    moderator_id = _query_id(request, "moderator")
     async with context.unit_of_work() as store:
-        entries = await store.list_audit()
-    return render(request, "audit.html", entries=entries)
+        if person_id is not None or moderator_id is not None:
+            await store.record_audit(
+                moderator,
+                action="view_audit",
+                now=context.clock(),
+                person_id=person_id,
+                detail="" if moderator_id is None else f"moderator #{moderator_id}",
+            )
+        entries = await store.list_audit(person_id=person_id, moderator_id=moderator_id)
+    return render(
+        request, "audit.html", entries=entries, person_id=person_id, moderator_id=moderator_id
+    )
 
 
 def add_routes(app: web.Application) -> None:

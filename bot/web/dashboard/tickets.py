@@ -6,9 +6,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web.dashboard.context import CONTEXT
-from bot.web.dashboard.pages import form_text, number, redirect, render
+from bot.web.dashboard.pages import form_text, language, number, redirect, render
 from bot.web.dashboard.security import moderator_of
 from handlers import moderation
+from handlers.reporting import describe, reported_introduction
 from storage.protocols import DashboardStore
 from storage.records import Moderator, Ticket
 
@@ -57,7 +58,24 @@ async def ticket_page(request: web.Request) -> web.Response:
         await store.record_audit(
             moderator, action="view_ticket", now=context.clock(), person_id=ticket.person_id
         )
-    return render(request, "ticket.html", ticket=ticket, lines=lines)
+        reports: dict[str, str] = {}  # a report line -> what it was about, in plain words
+        for line in lines:
+            intro_id = reported_introduction(line.body)
+            if intro_id is None or line.body in reports:
+                continue
+            thing = await store.describe_report(moderator.scope, ticket.id, intro_id)
+            if thing is None:
+                continue
+            reports[line.body] = describe(context.texts, language(request), thing)
+            if thing.other_id is not None:  # the reported person's data was seen too
+                await store.record_audit(
+                    moderator,
+                    action="view_report",
+                    now=context.clock(),
+                    person_id=thing.other_id,
+                    detail=f"ticket #{ticket.id}",
+                )
+    return render(request, "ticket.html", ticket=ticket, lines=lines, reports=reports)
 
 
 async def _act(request: web.Request, action: str) -> web.Response:
