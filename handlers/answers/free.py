@@ -14,7 +14,10 @@ _PHRASES: tuple[tuple[str, bool], ...] = (
     ("niks kosten", True), ("niets kosten", True), ("niks betalen", True),
     ("niets betalen", True), ("niet betalen", True), ("kan niet betalen", True),
     ("krap", True), ("betaalbaar", True), ("affordable", True), ("arm", True), ("minima", True),
-    ("bijstand", True), ("aow", True),
+    ("bijstand", True), ("aow", True), ("weinig te besteden", True), ("rondkomen", True),
+    ("zuinig", True), ("tight", True), ("low income", True), ("on a budget", True),
+    ("not much money", True), ("little money", True), ("hard up", True), ("skint", True),
+    ("broke", True), ("pension", True), ("benefits", True),
     ("gratis", True), ("kosteloos", True), ("free", True), ("cant afford", True),
     ("bijdrage", False), ("euro", False), ("euros", False), ("betalen", False),
     ("kosten", False), ("kost", False), ("geld", False), ("fee", False), ("pay", False),
@@ -30,6 +33,8 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("een paar euro is goed", False),
     ("niet alleen gratis", False),
     ("geld is geen probleem", False),
+    ("money is a bit tight", True),
+    ("ik moet zuinig zijn", True),
     ("wandelen", None),
 )
 
