@@ -96,6 +96,8 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("after 7 pm", ("evening",)),
     ("savonts", ("evening",)),
     ("ik moet zorgen voor mijn man", ()),
+    ("op dinsdag", DAY_PARTS),
+    ("dinsdag en zaterdag", ALL),
     ("kopje koffie", ()),
 )
 
@@ -188,6 +190,30 @@ def _read_clause(said: list[str]) -> tuple[set[str], bool]:
     return found, weekday
 
 
+_DAYS = (
+    ("monday", ("maandag", "monday")), ("tuesday", ("dinsdag", "tuesday")),
+    ("wednesday", ("woensdag", "wednesday")), ("thursday", ("donderdag", "thursday")),
+    ("friday", ("vrijdag", "friday")), ("saturday", ("zaterdag", "saturday")),
+    ("sunday", ("zondag", "sunday")),
+)  # fmt: skip
+WEEKEND_DAYS = ("saturday", "sunday")
+
+
+def named_days(text: str) -> tuple[str, ...]:
+    """The days of the week someone named as days they have time ("op dinsdag",
+    "maandagochtend"), in week order. The profile keeps parts of the day and the weekend,
+    not single days: the reply says so, and what it noted instead."""
+    named: set[str] = set()
+    for clause in clauses(text):
+        if clause.negated:
+            continue
+        for word in clause.words:
+            for day, forms in _DAYS:
+                if word.startswith(forms):
+                    named.add(day)
+    return tuple(day for day, _ in _DAYS if day in named)
+
+
 def read_times(text: str) -> tuple[str, ...]:
     """The times of day meant, in the order of the question; ("any",) for whenever."""
     wanted: set[str] = set()
@@ -203,6 +229,8 @@ def read_times(text: str) -> tuple[str, ...]:
             wanted.update(found | hours)
             unwanted.update(ruled_out - found)
             weekdays_only = weekdays_only or (weekday and "weekend" not in found)
+            if weekday and "weekend" in found and not (found | hours) & set(DAY_PARTS):
+                wanted.update(DAY_PARTS)  # "dinsdag en zaterdag": any time on those days
     if ANY in wanted and not (wanted - {ANY}) and not unwanted:
         return (ANY,)
     wanted.discard(ANY)
