@@ -35,13 +35,21 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("geld is geen probleem", False),
     ("money is a bit tight", True),
     ("ik moet zuinig zijn", True),
+    ("ik kan niet zo veel uitgeven", True),
     ("wandelen", None),
 )
+
+
+_NOT = frozenset({"niet", "geen", "not", "cant", "dont", "no"})
+_MUCH = frozenset({"veel", "zoveel", "much", "genoeg", "enough", "breed"})
+_MONEY = frozenset({"geld", "money", "pay", "betalen", "afford", "uitgeven", "spend"})
 
 
 def read_free(text: str) -> bool | None:
     """True for free activities only, False when a small fee is fine, None when unclear."""
     said = words(text)
+    if _NOT & set(said) and _MUCH & set(said) and _MONEY & set(said):
+        return True  # "niet zoveel geld", "I can't pay much", "not enough money"
     for phrase, free in _PHRASES:
         if has_phrase(said, phrase):
             return free

@@ -29,16 +29,18 @@ _YES_PHRASES = (
 # Said before the answer and meaning nothing on their own: "nou nee", "ach ja", "well yes".
 _FILLERS = frozenset({"nou", "ach", "tja", "hm", "hmm", "eh", "uh", "oh", "well"})
 # A drawn-out or dialect yes or no: "jaaa", "jao", "jaah", "neee", "nee hoor".
-_LONG_YES = re.compile(r"j+a+[aho]*|j+o+h?|ye+s+|ye+a+h*")
+_LONG_YES = re.compile(r"j+a+[aho]*|j+o+h?|ye+s+|ye+a+h*|ok[eiay]*[ejy]?")
 _LONG_NO = re.compile(r"n+e+[eh]*|n+o+p*e*|n+a+h+")
+_WHY_NOT = re.compile(r"\b(waarom|why) (?:ook|eigenlijk|dan|dus|\w+ )?(niet|not)\b")
 # Verbs of wanting and needing: with a "niet" they say no ("ik wil dat niet", "hoeft niet").
 _WANTING = frozenset({"willen", "hoeven", "mogen", "want", "need", "like", "wish"})
+_AFTER_NO = frozenset({"hoor", "echt", "zo", "meer", "graag", "nodig", "per", "se", "hoe"})
 # After "maar" these leave a plain yes: "vooruit dan maar", "doe maar", "ja hoor, toch maar".
 _SOFT_AFTER = frozenset({"dan", "toch", "hoor", "even", "goed", "ok", "oke"})
 _NO_PHRASES = (
     "liever niet", "klopt niet", "niet helemaal", "niet nodig", "doe niet mee", "wil niet",
     "niet meedoen", "geen zin", "not really", "no thanks", "not right", "dont want",
-    "klopt niet helemaal", "niet goed", "is fout",
+    "klopt niet helemaal", "niet goed", "is fout", "dont need", "no need", "rather not",
 )  # fmt: skip
 _EMOJI_YES = frozenset({"👍", "👌", "✅"})
 _EMOJI_NO = frozenset({"👎", "❌", "🙅"})
@@ -62,11 +64,14 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("niet helemaal", False),
     ("👎", False),
     ("jaaa", True),
+    ("okeej", True),
+    ("ja hoor, waarom eigenlijk niet", True),
     ("jao", True),
     ("vooruit dan maar", True),
     ("nou nee", False),
     ("ik wil dat niet", False),
     ("dat hoeft niet", False),
+    ("dat hoeft niet te ver", None),
     ("looks good", True),
     ("goeiemiddag", None),
     ("ja maar eerst koffie", None),
@@ -83,6 +88,7 @@ def read_yes_no(text: str) -> bool | None:
     if stripped in _EMOJI_NO:
         return False
     said = [_plain(word) for word in words(text)]
+    said = _WHY_NOT.sub("waarom niet", " ".join(said)).split()  # "waarom ook niet"
     while len(said) > 1 and said[0] in _FILLERS:
         said = said[1:]
     if not said:
@@ -105,13 +111,18 @@ def read_yes_no(text: str) -> bool | None:
 def _plain(word: str) -> str:
     """A drawn-out or dialect yes or no as the plain word: "jaaa", "jao" → "ja"."""
     if _LONG_YES.fullmatch(word) and word not in ("jo",):
-        return "yes" if word.startswith("y") else "ja"
+        return {"y": "yes", "o": "ok"}.get(word[0], "ja")
     if _LONG_NO.fullmatch(word) and word not in ("no", "nee", "neen", "nope", "nah"):
         return "no" if word.startswith("no") else "nee"
     return word
 
 
 def _wanting(said: list[str]) -> bool:
+    """A wish turned around as the whole answer: "ik wil dat niet", "dat hoeft niet meer";
+    not "ik wil niet alleen zijn", where the "niet" belongs to what follows."""
+    last = max(i for i, word in enumerate(said) if word in NEGATIONS)
+    if not set(said[last + 1 :]) <= _AFTER_NO:
+        return False
     return any(lemma(word, "nl") in _WANTING or lemma(word, "en") in _WANTING for word in said)
 
 
