@@ -55,6 +55,9 @@ class Step:
     text: str = "name"  # TEXT steps: "name" (a first name) or "free" (a short text)
     required: bool = False  # no "skip" (an initiative needs a name)
     max_length: int = 40
+    # "De rest maakt me niet uit": the choice this step takes when the person leaves it,
+    # and every later step with one, to us; None: the step is always asked.
+    rest: str | None = None
 
 
 TIMES = (
@@ -124,10 +127,21 @@ INTAKE: tuple[Step, ...] = (
         featured=FEATURED_WISHES,
         columns=2,
     ),
-    Step("times", Kind.MULTI, "ask.times", field="times", choices=TIMES, columns=2),
-    Step("distance", Kind.SINGLE, "ask.distance", field="max_distance_m", choices=DISTANCES),
-    Step("group", Kind.SINGLE, "ask.group", field="group_pref", choices=GROUP),
-    Step("free", Kind.SINGLE, "ask.free", field="free_only", choices=FREE_ONLY),
+    # From here on one tap ("De rest maakt me niet uit") fills what is left with the choice
+    # most people make, says it back, and goes to the summary, where each stays changeable.
+    Step(
+        "times", Kind.MULTI, "ask.times", field="times", choices=TIMES, columns=2, rest="any"
+    ),
+    Step(
+        "distance",
+        Kind.SINGLE,
+        "ask.distance",
+        field="max_distance_m",
+        choices=DISTANCES,
+        rest="800",
+    ),
+    Step("group", Kind.SINGLE, "ask.group", field="group_pref", choices=GROUP, rest="both"),
+    Step("free", Kind.SINGLE, "ask.free", field="free_only", choices=FREE_ONLY, rest="paid"),
     Step("summary", Kind.SUMMARY, "ask.summary"),
 )
 
@@ -240,6 +254,8 @@ def mermaid() -> str:
         for step in flow.steps[:-1]:
             target = flow.next_step(step.name)
             lines.append(f"    {step.name} --> {target}: {step.kind.value} answer or skip")
+            if step.rest is not None:
+                lines.append(f"    {step.name} --> {summary}: the rest does not matter")
         for step in flow.steps[:-1]:
             lines.append(f"    {summary} --> {step.name}: change")
         lines.append(f"    {summary} --> {DONE}: confirm")

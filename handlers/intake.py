@@ -24,6 +24,7 @@ SKIP_KEY = "skip"
 DONE_KEY = "done"
 MORE_KEY = "more"
 UNDO_KEY = "undo"  # "Dat klopt niet": ask the question answered in words again
+REST_KEY = "rest"  # "De rest maakt me niet uit": fill what is left and go to the summary
 
 
 def flow_of(turn: Turn) -> Flow:
@@ -100,6 +101,8 @@ async def question_options(turn: Turn, step: Step) -> tuple[Option, ...]:
         return tuple(options)
     if not step.required:
         options.append(turn.option(SKIP_KEY, turn.t("button.skip")))
+    if offers_rest(turn, step):
+        options.append(turn.option(REST_KEY, turn.t("button.rest")))
     if turn.state.context.get("typed"):
         options.append(turn.option(UNDO_KEY, turn.t("button.undo")))
     return tuple(options)
@@ -199,6 +202,40 @@ async def finish_after_visibility(turn: Turn) -> None:
         turn.goto(DONE)
     await show_ideas(turn)
     show_menu(turn)
+
+
+# -- the rest does not matter -----------------------------------------------------------
+
+
+def offers_rest(turn: Turn, step: Step) -> bool:
+    """On the way through the questions (not when changing one from the summary)."""
+    return step.rest is not None and turn.state.context.get("return_to") is None
+
+
+def _rest_value(step: Step) -> object:
+    choice = next(c for c in step.choices if c.key == step.rest)
+    return (choice.key,) if step.kind is Kind.MULTI else choice.stored
+
+
+async def fill_rest(turn: Turn) -> None:
+    """ "De rest maakt me niet uit": every question from here on that is still open takes
+    the choice most people make; say back what was filled in, then show the summary."""
+    flow = flow_of(turn)
+    names = [step.name for step in flow.steps]
+    filled: list[str] = []
+    for step in flow.steps[names.index(turn.state.step) :]:
+        if step.rest is None or _value(turn, step.field or "") not in (None, (), []):
+            continue
+        value = _rest_value(step)
+        await store(turn, **{step.field or "": value})
+        if step.kind is Kind.MULTI:
+            filled.append(multi_words(turn, step, (str(step.rest),)))
+        else:
+            filled.append(_single_label(turn, step, value) or "")
+    turn.goto(flow.summary)
+    lines = "\n".join(f"• {item}" for item in filled)
+    ack = turn.t("ack.rest", items=lines) if filled else turn.t("ack.noted")
+    await ask(turn, intro=ack)
 
 
 # -- answering ---------------------------------------------------------------------------

@@ -15,14 +15,17 @@ from handlers.intake import (
     CHECK,
     DONE_KEY,
     MORE_KEY,
+    REST_KEY,
     SKIP_KEY,
     UNDO_KEY,
     advance,
     ask,
     edit,
+    fill_rest,
     finish,
     flow_of,
     multi_items,
+    offers_rest,
     selected,
     set_area,
     set_single,
@@ -44,6 +47,9 @@ async def answer_choice(turn: Turn, key: str) -> None:
         return
     if key == SKIP_KEY and step.required:
         raise InvalidAnswer("answer.required")
+    if key == REST_KEY and offers_rest(turn, step):
+        await fill_rest(turn)
+        return
     if key == SKIP_KEY and step.kind is not Kind.SUMMARY:
         await advance(turn, ack=turn.t("ack.skipped"))
         return

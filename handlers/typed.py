@@ -15,7 +15,7 @@ from handlers.answers.names import read_name
 from handlers.answers.places import Gazetteer, read_place_name, read_postcode
 from handlers.answers.summary import read_summary
 from handlers.answers.tags import read_tags
-from handlers.answers.times import read_times
+from handlers.answers.times import WEEKEND_DAYS, named_days, read_times
 from handlers.answers.yes_no import read_yes_no
 from handlers.errors import InvalidAnswer
 from handlers.flow import STEPS, Choice, Kind, Step
@@ -119,9 +119,20 @@ async def _answer_times(turn: Turn, step: Step, text: str) -> None:
             return
         raise InvalidAnswer("multi.not_understood")
     await store(turn, **{step.field or "": found})
-    await advance(
-        turn, ack=turn.t("ack.noted_items", items=multi_words(turn, step, found)), typed=step.name
-    )
+    ack = turn.t("ack.noted_items", items=multi_words(turn, step, found))
+    await advance(turn, ack=_with_days(turn, ack, text, found), typed=step.name)
+
+
+def _with_days(turn: Turn, ack: str, text: str, found: tuple[str, ...]) -> str:
+    """A day of the week cannot be kept: say so, and what was noted in its place."""
+    days = named_days(text)
+    if not days or found == ("any",):
+        return ack
+    if not set(days) & set(WEEKEND_DAYS) and "weekend" not in found:
+        return ack + " " + turn.t("ack.days_weekdays")
+    if set(days) <= set(WEEKEND_DAYS) and "weekend" in found:
+        return ack + " " + turn.t("ack.days_weekend")
+    return ack + " " + turn.t("ack.days")
 
 
 def _reader_choices(step: Step, text: str) -> list[Choice] | None:

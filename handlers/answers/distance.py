@@ -1,8 +1,10 @@
 """How far someone would go: "500 meter", "twee kilometer", "10 minuten lopen", "niet te
 ver", "om de hoek", "ik heb een fiets", "ik loop slecht".
 
-A number with a unit wins. Otherwise every phrase found gives a distance; readings close to
-each other give the nearest (the safer one), readings far apart are asked about.
+A number with a unit wins; "een paar kilometer", "a few miles" count as three. Otherwise
+every phrase found gives a distance, also in its dictionary form ("straten" is "straat");
+"verder" after a street or a house is a short way ("een paar straten verder"). Readings close
+to each other give the nearest (the safer one), readings far apart are asked about.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import re
 
 from handlers.answers import Either
-from handlers.answers.words import clean, digits, has_phrase, words
+from handlers.answers.words import clean, digits, has_phrase, lemma, words
 
 WALK_M_PER_MIN = 80
 CYCLE_M_PER_MIN = 250
 LOWEST, HIGHEST = 100, 50_000
 
 _PHRASES: tuple[tuple[str, int], ...] = (
+    ("straat verder", 800), ("huis verder", 400), ("deur verder", 400),
+    ("street away", 800), ("house away", 400), ("door away", 400),
     ("niet verder dan de wijk", 2000), ("niet verder dan het dorp", 2000),
     ("niet verder dan de buurt", 800), ("niet te ver", 800), ("niet zo ver", 800),
     ("niet ver", 800), ("not too far", 800), ("not far", 800),
@@ -42,6 +46,11 @@ _KM_OR = re.compile(r"\b(?:km|kilometer) of (\d+)\b")  # "een kilometer of twee"
 _M = re.compile(rf"{_NUMBER}\s*(m|meter|meters|metres|metre|mtr)\b")
 _MILES = re.compile(rf"{_NUMBER}\s*(miles?)\b")
 _MINUTES = re.compile(rf"{_NUMBER}\s*(min|mins|minuten|minuutjes|minuut|minutes)\b")
+# "een paar kilometer", "a few miles", "enkele km": a few is three.
+_FEW = re.compile(
+    r"\b(?:(?:1|een|a) paar|paar|a few|few|enkele|a couple of|couple of|wat) "
+    r"(km|kms|kilometers?|kilometres?|miles?)\b"
+)
 _QUARTER = re.compile(r"\bkwartier(?:tje)?\b")
 _HALF_HOUR = re.compile(r"\bhalf uur(?:tje)?\b|\bhalf an hour\b")
 
@@ -58,6 +67,9 @@ EXAMPLES: tuple[tuple[str, int | Either[int] | None], ...] = (
     ("ik heb een fiets", 5000),
     ("niet verder dan de wijk", 2000),
     ("om de hoek of met de auto", Either((400, 10_000))),
+    ("een paar kilometer", 3000),
+    ("twee straten verder", 800),
+    ("a few houses away", 400),
     ("koffie", None),
 )
 
@@ -72,6 +84,8 @@ def _measured(text: str) -> int | None:
     """A distance given as a number: kilometres, metres, miles or minutes of travel."""
     if match := _KM_OR.search(text):
         return int(match.group(1)) * 1000
+    if match := _FEW.search(text):
+        return 3 * (1609 if match.group(1).startswith("mile") else 1000)
     if match := _KM.search(text):
         return round(_number(match.group(1)) * 1000)
     if match := _M.search(text):
@@ -91,13 +105,26 @@ def _measured(text: str) -> int | None:
     return round(minutes * (CYCLE_M_PER_MIN if cycling else WALK_M_PER_MIN))
 
 
+_KNOWN = frozenset(word for phrase, _ in _PHRASES for word in phrase.split())
+
+
+def _base(word: str) -> str:
+    """The word as the phrases hold it: as written, or its dictionary form if that is there."""
+    if word in _KNOWN:
+        return word
+    for lang in ("nl", "en"):
+        if (form := lemma(word, lang)) in _KNOWN:
+            return form
+    return word
+
+
 def read_distance(text: str) -> int | Either[int] | None:
     """Metres (kept within 100 m and 50 km), or the readings to ask about, or None."""
     written = digits(clean(text).replace("'", "")).lower()
     measured = _measured(written)
     if measured is not None:
         return min(max(measured, LOWEST), HIGHEST)
-    said = words(written)
+    said = [_base(word) for word in words(written)]
     joined = " ".join(said)
     found: list[int] = []
     for phrase, metres in _LONGEST_FIRST:

@@ -14,7 +14,10 @@ _PHRASES: tuple[tuple[str, bool], ...] = (
     ("niks kosten", True), ("niets kosten", True), ("niks betalen", True),
     ("niets betalen", True), ("niet betalen", True), ("kan niet betalen", True),
     ("krap", True), ("betaalbaar", True), ("affordable", True), ("arm", True), ("minima", True),
-    ("bijstand", True), ("aow", True),
+    ("bijstand", True), ("aow", True), ("weinig te besteden", True), ("rondkomen", True),
+    ("zuinig", True), ("tight", True), ("low income", True), ("on a budget", True),
+    ("not much money", True), ("little money", True), ("hard up", True), ("skint", True),
+    ("broke", True), ("pension", True), ("benefits", True),
     ("gratis", True), ("kosteloos", True), ("free", True), ("cant afford", True),
     ("bijdrage", False), ("euro", False), ("euros", False), ("betalen", False),
     ("kosten", False), ("kost", False), ("geld", False), ("fee", False), ("pay", False),
@@ -30,13 +33,23 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("een paar euro is goed", False),
     ("niet alleen gratis", False),
     ("geld is geen probleem", False),
+    ("money is a bit tight", True),
+    ("ik moet zuinig zijn", True),
+    ("ik kan niet zo veel uitgeven", True),
     ("wandelen", None),
 )
+
+
+_NOT = frozenset({"niet", "geen", "not", "cant", "dont", "no"})
+_MUCH = frozenset({"veel", "zoveel", "much", "genoeg", "enough", "breed"})
+_MONEY = frozenset({"geld", "money", "pay", "betalen", "afford", "uitgeven", "spend"})
 
 
 def read_free(text: str) -> bool | None:
     """True for free activities only, False when a small fee is fine, None when unclear."""
     said = words(text)
+    if _NOT & set(said) and _MUCH & set(said) and _MONEY & set(said):
+        return True  # "niet zoveel geld", "I can't pay much", "not enough money"
     for phrase, free in _PHRASES:
         if has_phrase(said, phrase):
             return free

@@ -40,6 +40,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("oma Greet", "Greet"),
     ("Jan-Willem", "Jan-Willem"),
     ("I'm Sarah", "Sarah"),
+    ("Mevrouw Bakker, maar Truus mag ook", "Truus"),
     ("ja", None),
     ("ik weet het niet", None),
     ("0612345678", None),
@@ -59,11 +60,31 @@ def _after_last_lead(text: str) -> str:
     return text[cut:] if best >= 0 else text
 
 
+# "Mevrouw de Vries, maar Annie mag ook": the name offered after "maar" is the one to use.
+_OFFER = re.compile(r"(?<!zeg)(?<!\bme)(?<!mij)[\s,]+(?:maar|but)\s+", re.IGNORECASE)
+
+
+def _offered_later(cleaned: str) -> str | None:
+    """The name after the last "maar"/"but", when it is clearly offered as a name: written
+    with a capital, or after "zeg maar", "call me" and the like."""
+    parts = _OFFER.split(cleaned)
+    if len(parts) < 2:
+        return None
+    tail = parts[-1]
+    name = read_name(tail)
+    if name is None:
+        return None
+    led = _after_last_lead(" " + tail) != " " + tail
+    return name if led or name in tail.split() or name.split()[0] in tail.split() else None
+
+
 def read_name(text: str) -> str | None:
     """The name someone wants to be called, or None when the text holds no name."""
     cleaned = " ".join(text.replace("\n", " ").split())
     if "@" in cleaned or "://" in cleaned or len(cleaned) > 80:
         return None
+    if (later := _offered_later(cleaned)) is not None:
+        return later
     if read_yes_no(cleaned) is not None:  # "ja" or "nee" to "what may I call you?"
         return None
     words = cleaned.strip(" .,!?:;\"'").split()

@@ -3,7 +3,9 @@
 What someone says they can no longer do is not a gift: "ik kan niet meer zo goed lopen
 maar ik luister graag naar mensen" is listening, not walking. Words are also read in their
 dictionary form (simplemma: "breide" → "breien", "taartje" → "taart") and with the common
-"ij"/"ei" slip ("brij" → "brei"); the taxonomy reads the typos.
+"ij"/"ei" slip ("brij" → "brei"); the taxonomy reads the typos. A verb before its object
+("ik repareer fietsen") is read as the phrase it names ("fietsen repareren"), and an English
+doer as the doing ("a good listener" → "listen", "a keen gardener" → "garden").
 """
 
 from __future__ import annotations
@@ -34,9 +36,47 @@ EXAMPLES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
      ("company",), ("walking",)),
     ("gift", "vroeger fietste ik veel maar nu niet meer", (), ("cycling",)),
     ("gift", "geen koken hoor, maar wel bakken", ("baking",), ("cooking",)),
+    ("gift", "ik repareer fietsen", ("bike_repair",), ()),
+    ("gift", "I'm a good listener", ("company",), ()),
     ("wish", "boodschappen doen lukt me niet goed", ("shopping",), ()),
     ("wish", "wandelen lukt niet meer, maar koffie drinken wel", ("company",), ("walking",)),
 )  # fmt: skip
+
+
+@functools.cache
+def _pairs(taxonomy: Taxonomy, kind: str) -> frozenset[tuple[str, str]]:
+    """The two-word phrases of `kind` ("fietsen repareren"), to read them in either order."""
+    pairs: set[tuple[str, str]] = set()
+    for tag in taxonomy.for_kind(kind):
+        for phrases in tag.synonyms.values():
+            for phrase in phrases:
+                said = tokenise(phrase)
+                if len(said) == 2:
+                    pairs.add((said[0], said[1]))
+    return frozenset(pairs)
+
+
+def _in_phrase_order(said: list[str], pairs: frozenset[tuple[str, str]]) -> list[str]:
+    """ "ik repareren fietsen" → "ik fietsen repareren": a main clause puts the verb first."""
+    said = list(said)
+    for i in range(len(said) - 1):
+        if (said[i], said[i + 1]) in pairs:
+            continue
+        verb = next((v for v in (said[i], lemma(said[i])) if (said[i + 1], v) in pairs), None)
+        if verb is not None:
+            said[i], said[i + 1] = said[i + 1], verb
+    return said
+
+
+def _doing(word: str, known: frozenset[str]) -> str | None:
+    """An English doer as the doing: "listener" → "listen", "baker" → "bake"."""
+    for ending in ("ers", "er"):
+        if word.endswith(ending) and len(word) > len(ending) + 3:
+            stem = word[: -len(ending)]
+            for form in (stem, stem + "e", stem[:-1], stem + "ing", stem + "e" + "ing"):
+                if form in known:
+                    return form
+    return None
 
 
 @functools.cache
@@ -60,7 +100,7 @@ def _as_known(word: str, known: frozenset[str]) -> str:
         twin = word.replace(a, b)
         if twin != word and (twin in known or lemma(twin, "nl") in known):
             return twin if twin in known else lemma(twin, "nl")
-    return word
+    return _doing(word, known) or word
 
 
 def _negated(clause: Clause, kind: str) -> bool:
@@ -74,8 +114,9 @@ def read_tags(taxonomy: Taxonomy, text: str, kind: str, lang: str = "nl") -> Tag
     known = _known_words(taxonomy, kind)
     found: dict[str, None] = {}
     dropped: dict[str, None] = {}
+    pairs = _pairs(taxonomy, kind)
     for clause in clauses(text):
-        said = " ".join(_as_known(word, known) for word in clause.words)
+        said = " ".join(_in_phrase_order([_as_known(w, known) for w in clause.words], pairs))
         tags = taxonomy.read(said, kind, lang)
         (dropped if _negated(clause, kind) else found).update(dict.fromkeys(tags))
     return TagReading(

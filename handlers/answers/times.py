@@ -1,9 +1,24 @@
 """When someone has time, written as people write it: "'s middags", "na het eten",
-"doordeweeks", "dinsdagochtend", "niet in het weekend"."""
+"doordeweeks", "dinsdagochtend", "niet in het weekend".
+
+Also read in general ways: the hour of the clock ("na twaalven", "na 2 uur", "voor tienen",
+"after six"), "maakt me niks uit" in any form, and a slip in a word of time ("ochtent",
+"savons") when the word is no other Dutch or English word (simplemma knows which are).
+
+Days are kept as the closest meaning the profile can hold: "op dinsdag" is not the
+weekend, "zaterdagochtend" is the weekend. The reply says back what was noted.
+"""
 
 from __future__ import annotations
 
-from handlers.answers.words import clauses, has_phrase
+import functools
+import re
+
+import simplemma
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from handlers.answers.words import clauses, digits, has_phrase
 
 DAY_PARTS = ("morning", "afternoon", "evening")
 ALL = ("morning", "afternoon", "evening", "weekend")
@@ -47,6 +62,22 @@ _WEEKDAYS = (
 _PART_ENDINGS = (("ochtend", "morning"), ("morgen", "morning"), ("middag", "afternoon"),
                  ("avond", "evening"))  # fmt: skip
 
+# "om tienen", "na twaalven", "na tweeën": the hour in its spoken form.
+_SPOKEN_HOURS = {
+    "eenen": 1, "tweeen": 2, "drieen": 3, "vieren": 4, "vijven": 5, "zessen": 6, "zevenen": 7,
+    "achten": 8, "negenen": 9, "tienen": 10, "elven": 11, "twaalven": 12,
+}  # fmt: skip
+_HOUR = re.compile(
+    r"\b(na|after|vanaf|from|voor|before|tot|until|om|at|rond|around) (\d{1,2})(?:[.:]\d\d)?"
+    r"(?: ?uur| ?u\b| ?h\b| ?o ?clock| ?am| ?pm)?"
+)
+_LATER = ("na", "after", "vanaf", "from")
+_EARLIER = ("voor", "before", "tot", "until")
+# "maakt me niks uit", "boeit me niet", "I don't mind": whenever.
+_NO_MATTER = (("maakt", "uit"), ("boeit",), ("mind",), ("matter",), ("preference",))
+_NO_MATTER_NEGATIONS = frozenset({"niet", "niks", "niets", "geen", "weinig", "not", "dont", "no",
+                                  "doesnt", "nie"})  # fmt: skip
+
 EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("'s ochtends", ("morning",)),
     ("smiddags", ("afternoon",)),
@@ -59,8 +90,75 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("'s ochtends, maar niet in het weekend", ("morning",)),
     ("evenings and weekends", ("evening", "weekend")),
     ("maakt niet uit", (ANY,)),
+    ("maakt mij echt niks uit", (ANY,)),
+    ("na tweeën", ("afternoon",)),
+    ("niet voor 10 uur", ("afternoon", "evening", "weekend")),
+    ("after 7 pm", ("evening",)),
+    ("savonts", ("evening",)),
+    ("ik moet zorgen voor mijn man", ()),
+    ("op dinsdag", DAY_PARTS),
+    ("dinsdag en zaterdag", ALL),
     ("kopje koffie", ()),
 )
+
+
+def _part_of_day(hour: int, *, pm: bool = False) -> str | None:
+    """The part of the day an hour falls in; "2 uur" is 14:00, nobody means the night."""
+    if pm and hour < 12:
+        hour += 12
+    if 1 <= hour <= 5:
+        hour += 12
+    if 6 <= hour < 12:
+        return "morning"
+    if 12 <= hour < 18:
+        return "afternoon"
+    if 18 <= hour <= 23:
+        return "evening"
+    return None
+
+
+def _clock(text: str) -> tuple[set[str], set[str]]:
+    """The parts of the day an hour says, and those it rules out ("na 12" rules out the
+    morning; "voor 10 uur" is the morning)."""
+    said = " ".join(str(_SPOKEN_HOURS.get(word, word)) for word in text.split())
+    found: set[str] = set()
+    ruled_out: set[str] = set()
+    for match in _HOUR.finditer(digits(said)):
+        word, hour = match.group(1), int(match.group(2))
+        part = _part_of_day(hour, pm=match.group(0).endswith("pm"))
+        if part is None:
+            continue
+        order = list(DAY_PARTS)
+        if word in _LATER:
+            found.add(part)
+            ruled_out.update(order[: order.index(part)])
+        elif word in _EARLIER:
+            earlier = order[: order.index(part)] or [part]
+            found.update(earlier)
+        else:
+            found.add(part)
+    return found, ruled_out
+
+
+@functools.lru_cache(maxsize=2048)
+def _slip(word: str) -> str | None:
+    """A word of time with a typing slip ("ochtent", "savons"), when it is no other word."""
+    if len(word) < 5 or word in _WORDS:
+        return None
+    if simplemma.is_known(word, lang="nl") or simplemma.is_known(word, lang="en"):
+        return None
+    allowed = 1 if len(word) < 8 else 2
+    best = process.extractOne(
+        word, list(_WORDS), scorer=Levenshtein.distance, score_cutoff=allowed
+    )
+    return str(best[0]) if best is not None else None
+
+
+def _no_matter(said: list[str]) -> bool:
+    """ "maakt me niks uit", "boeit niet", "I don't mind", "no preference"."""
+    if not _NO_MATTER_NEGATIONS & set(said):
+        return False
+    return any(all(word in said for word in words) for words in _NO_MATTER)
 
 
 def _read_clause(said: list[str]) -> tuple[set[str], bool]:
@@ -73,8 +171,11 @@ def _read_clause(said: list[str]) -> tuple[set[str], bool]:
             for i in range(len(said) - size + 1):
                 if said[i : i + size] == phrase.split():
                     said = said[:i] + ["_"] * size + said[i + size :]
+    if _no_matter(said):
+        found.add(ANY)
     weekday = has_phrase(said, "door de week") or any(w in _WEEKDAYS for w in said)
     for word in said:
+        word = _slip(word) or word
         if word in _WORDS:
             found.update(_WORDS[word])
             continue
@@ -89,6 +190,30 @@ def _read_clause(said: list[str]) -> tuple[set[str], bool]:
     return found, weekday
 
 
+_DAYS = (
+    ("monday", ("maandag", "monday")), ("tuesday", ("dinsdag", "tuesday")),
+    ("wednesday", ("woensdag", "wednesday")), ("thursday", ("donderdag", "thursday")),
+    ("friday", ("vrijdag", "friday")), ("saturday", ("zaterdag", "saturday")),
+    ("sunday", ("zondag", "sunday")),
+)  # fmt: skip
+WEEKEND_DAYS = ("saturday", "sunday")
+
+
+def named_days(text: str) -> tuple[str, ...]:
+    """The days of the week someone named as days they have time ("op dinsdag",
+    "maandagochtend"), in week order. The profile keeps parts of the day and the weekend,
+    not single days: the reply says so, and what it noted instead."""
+    named: set[str] = set()
+    for clause in clauses(text):
+        if clause.negated:
+            continue
+        for word in clause.words:
+            for day, forms in _DAYS:
+                if word.startswith(forms):
+                    named.add(day)
+    return tuple(day for day, _ in _DAYS if day in named)
+
+
 def read_times(text: str) -> tuple[str, ...]:
     """The times of day meant, in the order of the question; ("any",) for whenever."""
     wanted: set[str] = set()
@@ -96,11 +221,16 @@ def read_times(text: str) -> tuple[str, ...]:
     weekdays_only = False
     for clause in clauses(text):
         found, weekday = _read_clause(list(clause.words))
+        hours, ruled_out = _clock(clause.text)
         if clause.negated and ANY not in found:
-            unwanted.update(found)
+            unwanted.update(found | hours)
+            wanted.update(ruled_out)  # "niet voor 10 uur": later is fine
         else:
-            wanted.update(found)
+            wanted.update(found | hours)
+            unwanted.update(ruled_out - found)
             weekdays_only = weekdays_only or (weekday and "weekend" not in found)
+            if weekday and "weekend" in found and not (found | hours) & set(DAY_PARTS):
+                wanted.update(DAY_PARTS)  # "dinsdag en zaterdag": any time on those days
     if ANY in wanted and not (wanted - {ANY}) and not unwanted:
         return (ANY,)
     wanted.discard(ANY)

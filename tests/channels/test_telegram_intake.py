@@ -274,10 +274,9 @@ async def finish_with_buttons(app: App, chat: Chat) -> None:
     assert "✅ 🍳 Koken" in chat.message(gifts.message_id).buttons  # still takes ticks
     await chat.tap("Wandelen", 1)
     await chat.tap("Maakt niet uit", 1)
-    await chat.tap("800 m", 1)
-    await chat.tap("In een groep", 1)
-    [summary] = await chat.tap("alleen gratis", 1)
+    [summary] = await chat.tap(t(app, "button.rest"), 1)  # distance, group, free: defaults
     assert t(app, "ask.summary") in (summary.text or "")
+    assert "• in je buurt (800 m)\n" in (summary.text or "")  # said back what was filled
     question = t(app, "visibility.question")  # thanks, and may neighbours hear about you?
     asked = await chat.tap("dit klopt", 1, more=True, ending=question)
     check_asked_about_neighbours(app, asked, chat.user.first_name)
@@ -308,8 +307,8 @@ async def check_button_profile(app: App, user: FakeUser, name: str) -> None:
     assert person.wishes == ("walking",)
     assert person.times == ("any",)
     assert person.max_distance_m == 800
-    assert person.group_pref == "group"
-    assert person.free_only is True
+    assert person.group_pref == "both"
+    assert person.free_only is False
     assert person.intake_done_at is not None
     assert person.reachable is True
     state = await state_of(app, user)
@@ -371,7 +370,7 @@ async def test_buttons_only_intake_over_telegram(
         assert (await person_of(app, anna.user), await where(app, anna.user)) == before
 
     await finish_with_buttons(app, anna)
-    assert anna.taps <= 13  # twelve, and the neighbours' question of its own
+    assert anna.taps <= 9  # from "hallo" to the menu, the neighbours' question included
     await tg.wait_until_idle()
     assert tg.unanswered_callback_queries() == []
     assert len(tg.callback_answers) == anna.taps + 2  # the two stale taps were answered too

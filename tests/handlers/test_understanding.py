@@ -107,6 +107,27 @@ async def test_two_readings_far_apart_are_asked_about(app: App) -> None:
     assert person is not None and person.max_distance_m == 10_000
 
 
+async def test_a_day_of_the_week_is_noted_as_the_closest_meaning_and_said_so(app: App) -> None:
+    """The profile keeps parts of the day and the weekend, not days: said back honestly."""
+    anna = await start(app)
+    for line in ("7607", "koken", "wandelen"):
+        await anna.send(line)
+    await anna.send("op dinsdag")
+    assert "Genoteerd: 's ochtends, 's middags en 's avonds." in anna.text
+    assert "Een vaste dag kan ik nog niet bewaren." in anna.text
+    assert "Daarom noteer ik: door de week, niet in het weekend." in anna.text
+    person = await person_of(app.database, anna)
+    assert person is not None and person.times == ("morning", "afternoon", "evening")
+    await anna.send("terug")
+    await anna.send("zaterdagochtend")
+    assert "Daarom noteer ik: in het weekend." in anna.text
+    person = await person_of(app.database, anna)
+    assert person is not None and person.times == ("weekend",)
+    await anna.send("terug")
+    await anna.send("'s middags")  # no day named: nothing about days
+    assert "vaste dag" not in anna.text
+
+
 async def test_the_summary_takes_everyday_yes_and_never_reads_goed_as_a_change(app: App) -> None:
     anna = Resident(app.conversations)
     await seeded(app)
