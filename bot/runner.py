@@ -225,8 +225,9 @@ async def run_bot(app: App) -> int:
     settings = app.settings
     if not settings.telegram_bot_token and not settings.whatsapp_enabled:
         log.error(
-            "No channel is set up: set TELEGRAM_BOT_TOKEN, or WHATSAPP_ACCESS_TOKEN and "
-            "WHATSAPP_PHONE_NUMBER_ID, in .env. Or try the terminal chat: python -m bot chat"
+            "TELEGRAM_BOT_TOKEN is not set, nor WHATSAPP_ACCESS_TOKEN and "
+            "WHATSAPP_PHONE_NUMBER_ID: set one channel in .env, or try the terminal chat: "
+            "python -m bot chat"
         )
         return 2
     if settings.whatsapp_enabled and not (
