@@ -101,7 +101,9 @@ class Transport(Protocol):
 
     def parts(self, message: Outgoing) -> int: ...
 
-    async def send_part(self, message: Outgoing, index: int) -> None: ...
+    async def send_part(self, message: Outgoing, index: int) -> str | None:
+        """Send one part; returns the platform's id for it when it gives one."""
+        ...
 
 
 def backoff(attempts: int, *, first: float = FIRST_BACKOFF, cap: float = MAX_BACKOFF) -> float:
@@ -210,7 +212,7 @@ class Deliverer:
                 return None
             try:
                 await self._pace(message.external_id)
-                await self._transport.send_part(message, index)
+                platform_id = await self._transport.send_part(message, index)
             except DeliveryError as error:
                 self._metrics.sends.labels(self.channel, error.result).inc()
                 await self._failed(message, error)
@@ -222,7 +224,7 @@ class Deliverer:
                 return None
             self._metrics.sends.labels(self.channel, "ok").inc()
             last = index + 1 == total
-            following = await self._record(message, index + 1, done=last)
+            following = await self._record(message, index + 1, done=last, platform_id=platform_id)
             if last:
                 return following
         return None
@@ -242,13 +244,17 @@ class Deliverer:
         if self._limiter is not None:
             await self._limiter.acquire()
 
-    async def _record(self, message: Outgoing, parts: int, *, done: bool) -> Outgoing | None:
+    async def _record(
+        self, message: Outgoing, parts: int, *, done: bool, platform_id: str | None = None
+    ) -> Outgoing | None:
         """Commit an accepted part at once (keep trying if the database is briefly gone);
         with the last part, claim the chat's next message in the same transaction."""
         for attempt in range(8):
             try:
                 async with self._unit_of_work() as store:
-                    await store.record_part_sent(message.id, parts, done=done)
+                    await store.record_part_sent(
+                        message.id, parts, done=done, platform_id=platform_id
+                    )
                     if not done:
                         return None
                     following = await store.claim_deliveries(

@@ -2,7 +2,8 @@
 
 One worker runs: the web server (/healthz, /metrics, and Telegram's webhook when a public URL
 is configured; long polling otherwise; WhatsApp's webhook when WhatsApp is configured), the
-inbox, a deliverer per channel and the scheduler.
+inbox, a deliverer per channel and the scheduler. Telegram and WhatsApp are each optional:
+the bot starts with either one, or both.
 Any number of identical workers may run against one PostgreSQL database (in webhook mode:
 polling allows one).
 """
@@ -13,7 +14,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator, Coroutine
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,12 +57,23 @@ async def background(**jobs: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
 
 @dataclass(frozen=True)
 class Running:
-    channel: TelegramChannel
-    deliverer: Deliverer
+    """What `serve` started: the channels configured, their deliverers, the scheduler and
+    the web server's address."""
+
     scheduler: Scheduler
     web_url: str
+    telegram: TelegramChannel | None = None
+    telegram_deliverer: Deliverer | None = None
     whatsapp: WhatsAppChannel | None = None
     whatsapp_deliverer: Deliverer | None = None
+    telegram_webhook: bool = False
+
+    @property
+    def channel(self) -> TelegramChannel:
+        """The Telegram channel, for callers that started Telegram."""
+        if self.telegram is None:
+            raise RuntimeError("Telegram is not configured")
+        return self.telegram
 
 
 def _deliverer(app: App, channel: Transport, *, rate: float, per_chat: float) -> Deliverer:
@@ -105,90 +117,116 @@ async def open_whatsapp(app: App) -> AsyncIterator[tuple[WhatsAppChannel, Delive
         yield channel, deliverer
 
 
-@asynccontextmanager
-async def serve_telegram(
+def serve_telegram(
     app: App,
     *,
     base_url: str | None = None,
     poll_timeout: int = 30,
     run_scheduler: bool = True,
+) -> AbstractAsyncContextManager[Running]:
+    """`serve` with Telegram, which must be configured; `base_url` points it at a Bot API
+    server other than the configured one (a fake, in tests)."""
+    if not app.settings.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    return serve(
+        app, telegram_base_url=base_url, poll_timeout=poll_timeout, run_scheduler=run_scheduler
+    )
+
+
+@asynccontextmanager
+async def serve(
+    app: App,
+    *,
+    telegram_base_url: str | None = None,
+    poll_timeout: int = 30,
+    run_scheduler: bool = True,
 ) -> AsyncIterator[Running]:
-    """The Telegram channel with everything behind it, for as long as the block lasts: the
-    web server, polling or the webhook, the inbox, the deliverer and (unless the caller
-    runs timers itself) the scheduler."""
+    """The configured channels (Telegram, WhatsApp, or both) with everything behind them,
+    for as long as the block lasts: the web server, Telegram's polling or webhook, the
+    inbox, a deliverer per channel and (unless the caller runs timers itself) the
+    scheduler."""
     settings = app.settings
-    bot = build_bot(
-        token=settings.telegram_bot_token, base_url=base_url or settings.telegram_api_base_url
-    )
-    await bot.initialize()
-    channel = TelegramChannel(bot, app.inbox)
-    deliverer = _deliverer(
-        app, channel, rate=settings.telegram_send_rate, per_chat=settings.telegram_chat_rate
-    )
-    stack = AsyncExitStack()
-    whatsapp: WhatsAppChannel | None = None
-    whatsapp_deliverer: Deliverer | None = None
-    if settings.whatsapp_enabled:
-        whatsapp, whatsapp_deliverer = await stack.enter_async_context(open_whatsapp(app))
-    deliverers = [d for d in (deliverer, whatsapp_deliverer) if d is not None]
+    async with AsyncExitStack() as stack:
+        telegram: TelegramChannel | None = None
+        telegram_deliverer: Deliverer | None = None
+        whatsapp: WhatsAppChannel | None = None
+        whatsapp_deliverer: Deliverer | None = None
+        if settings.telegram_bot_token:
+            bot = build_bot(
+                token=settings.telegram_bot_token,
+                base_url=telegram_base_url or settings.telegram_api_base_url,
+            )
+            await bot.initialize()
+            stack.push_async_callback(bot.shutdown)
+            telegram = TelegramChannel(bot, app.inbox)
+            telegram_deliverer = _deliverer(
+                app,
+                telegram,
+                rate=settings.telegram_send_rate,
+                per_chat=settings.telegram_chat_rate,
+            )
+        if settings.whatsapp_enabled:
+            whatsapp, whatsapp_deliverer = await stack.enter_async_context(open_whatsapp(app))
+        deliverers = [d for d in (telegram_deliverer, whatsapp_deliverer) if d is not None]
 
-    def wake_deliverers() -> None:
-        for each in deliverers:
-            each.wake()
+        def wake_deliverers() -> None:
+            for each in deliverers:
+                each.wake()
 
-    scheduler = build_scheduler(app, on_fired=wake_deliverers)
-    webhook = bool(settings.telegram_webhook_url)
-    runner = web.AppRunner(
-        build_web_app(app, telegram=channel if webhook else None, whatsapp=whatsapp),
-        access_log=None,
-    )
-    try:
+        scheduler = build_scheduler(app, on_fired=wake_deliverers)
+        webhook = telegram is not None and bool(settings.telegram_webhook_url)
+        runner = web.AppRunner(
+            build_web_app(app, telegram=telegram if webhook else None, whatsapp=whatsapp),
+            access_log=None,
+        )
         await runner.setup()
-    except BaseException:
-        await stack.aclose()
-        raise
-    try:
+        stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
         await site.start()
         host, port = runner.addresses[0][:2]
-        jobs: dict[str, Coroutine[Any, Any, None]] = {
-            "inbox": app.inbox.run_forever(),
-            "outbox_telegram": deliverer.run_forever(),
-        }
+        jobs: dict[str, Coroutine[Any, Any, None]] = {"inbox": app.inbox.run_forever()}
+        if telegram is not None and telegram_deliverer is not None:
+            jobs["outbox_telegram"] = telegram_deliverer.run_forever()
+            jobs.update(await _start_telegram(app, telegram, poll_timeout=poll_timeout))
         if whatsapp_deliverer is not None:
             jobs["outbox_whatsapp"] = whatsapp_deliverer.run_forever()
-        await channel.set_commands(app.texts)
-        if webhook:
-            url = settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH
-            await bot.set_webhook(
-                url, secret_token=settings.telegram_webhook_secret, allowed_updates=ALLOWED_UPDATES
-            )
-        else:
-            await bot.delete_webhook()
-            jobs["poll_telegram"] = channel.poll(poll_seconds=poll_timeout)
         if run_scheduler:
             await plan_housekeeping(app.database, app.clock())
             jobs["scheduler"] = scheduler.run_forever()
         async with background(**jobs):
             yield Running(
-                channel,
-                deliverer,
                 scheduler,
                 f"http://{host}:{port}",
+                telegram,
+                telegram_deliverer,
                 whatsapp,
                 whatsapp_deliverer,
+                webhook,
             )
-    finally:
-        await runner.cleanup()
-        await stack.aclose()
-        await bot.shutdown()
+
+
+async def _start_telegram(
+    app: App, channel: TelegramChannel, *, poll_timeout: int
+) -> dict[str, Coroutine[Any, Any, None]]:
+    """Set the bot's commands and its webhook (or, without one, start long polling)."""
+    settings = app.settings
+    await channel.set_commands(app.texts)
+    if settings.telegram_webhook_url:
+        url = settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH
+        await channel.bot.set_webhook(
+            url, secret_token=settings.telegram_webhook_secret, allowed_updates=ALLOWED_UPDATES
+        )
+        return {}
+    await channel.bot.delete_webhook()
+    return {"poll_telegram": channel.poll(poll_seconds=poll_timeout)}
 
 
 async def run_bot(app: App) -> int:
     settings = app.settings
-    if not settings.telegram_bot_token:
+    if not settings.telegram_bot_token and not settings.whatsapp_enabled:
         log.error(
-            "TELEGRAM_BOT_TOKEN is not set. Set it in .env, or try the terminal chat: "
+            "TELEGRAM_BOT_TOKEN is not set, nor WHATSAPP_ACCESS_TOKEN and "
+            "WHATSAPP_PHONE_NUMBER_ID: set one channel in .env, or try the terminal chat: "
             "python -m bot chat"
         )
         return 2
@@ -204,17 +242,25 @@ async def run_bot(app: App) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with serve_telegram(app) as running:
-        mode = "webhook" if settings.telegram_webhook_url else "long polling"
+    async with serve(app) as running:
         log.info(
-            "Meedoen is running on Telegram (%s)%s, web server on %s; Ctrl-C stops it",
-            mode,
-            " and WhatsApp" if running.whatsapp is not None else "",
+            "Meedoen is running on %s, web server on %s; Ctrl-C stops it",
+            " and ".join(_channel_names(running)),
             running.web_url,
         )
         await stop.wait()
     log.info("stopped")
     return 0
+
+
+def _channel_names(running: Running) -> list[str]:
+    names = []
+    if running.telegram is not None:
+        mode = "webhook" if running.telegram_webhook else "long polling"
+        names.append(f"Telegram ({mode})")
+    if running.whatsapp is not None:
+        names.append("WhatsApp")
+    return names
 
 
 @asynccontextmanager

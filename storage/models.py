@@ -394,6 +394,25 @@ class OutboxRow(Base):
     introduction_id: Mapped[int | None] = mapped_column(
         ForeignKey("introductions.id", ondelete="CASCADE"), index=True
     )
+    # What the platform reported later (WhatsApp's status webhooks): when the person's
+    # phone received the message, and when they read it.
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
+
+
+class SentPartRow(Base):
+    """The platform's id of one part of an outbox message it accepted (WhatsApp's "wamid"),
+    so that a status reported later (delivered, read, failed) finds its message. Goes with
+    its outbox row."""
+
+    __tablename__ = "sent_parts"
+    __table_args__ = (UniqueConstraint("channel", "platform_id"), NEVER_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    platform_id: Mapped[str] = mapped_column(String(128))
+    part: Mapped[int] = mapped_column(Integer)  # counting from 0
 
 
 class InboxRow(Base):

@@ -21,6 +21,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.delivery_status import record_platform_id
 from storage.models import IdentityRow, MentionRow, OutboxRow, PersonRow
 from storage.records import Outgoing
 from storage.verbs import Verbs, as_utc, aware, utcnow
@@ -145,10 +146,21 @@ class OutboxVerbs(Verbs):
         return [_outgoing(row) for row in rows]
 
     async def record_part_sent(
-        self, message_id: int, parts_sent: int, *, done: bool, lease: timedelta = LEASE
+        self,
+        message_id: int,
+        parts_sent: int,
+        *,
+        done: bool,
+        lease: timedelta = LEASE,
+        platform_id: str | None = None,
     ) -> None:
         """The platform accepted part `parts_sent` (counting from 1); `done` when it was the
-        last, which marks the message sent and lets the chat's next message go."""
+        last, which marks the message sent and lets the chat's next message go.
+        `platform_id`: the platform's id for that part, for its status reports later."""
+        if platform_id:
+            await record_platform_id(
+                self._session, message_id, part=parts_sent - 1, platform_id=platform_id
+            )
         values: dict[str, Any] = {"parts_sent": parts_sent}
         if done:
             values.update(sent_at=utcnow(), claimed_until=None)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.delivery_status import DeliveryStatusVerbs
 from storage.erasure import ErasureVerbs
 from storage.impact import ImpactVerbs
 from storage.inbox import InboxVerbs
@@ -120,6 +121,7 @@ class Store(
     ErasureVerbs,  # erasure forgets the inbox too: before InboxVerbs
     InboxVerbs,
     OutboxVerbs,
+    DeliveryStatusVerbs,
     ModerationVerbs,
     ImpactVerbs,
 ):

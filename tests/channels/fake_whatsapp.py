@@ -29,7 +29,10 @@ What it rejects:
 
 It records what it accepted (`sent`), can be told to fail the next calls (`fail_next`) or
 to answer slowly (`delay`), and posts signed webhook calls to the bot (`post_webhook`), which
-also opens the sender's 24-hour window, as a real message from them would.
+also opens the sender's 24-hour window, as a real message from them would. Once told where
+the bot's webhook is (`webhook_url`), it reports what became of a message it accepted as
+WhatsApp does, in a signed status webhook (`report`: sent, delivered, read, or failed with
+an error code).
 """
 
 from __future__ import annotations
@@ -69,6 +72,36 @@ class GraphError(Exception):
                 "fbtrace_id": "AzXQ1fake",
             }
         }
+
+
+def status_body(
+    message_id: str,
+    wa_id: str,
+    state: str,
+    *,
+    phone_number_id: str,
+    timestamp: int,
+    error_code: int | None = None,
+    error_title: str = "",
+) -> JSONDict:
+    """A status webhook body as the Cloud API posts it."""
+    event: JSONDict = {
+        "id": message_id,
+        "status": state,
+        "timestamp": str(timestamp),
+        "recipient_id": wa_id,
+    }
+    if state in ("sent", "delivered"):
+        event["conversation"] = {"id": "CONVERSATION_ID", "origin": {"type": "service"}}
+        event["pricing"] = {"billable": True, "pricing_model": "CBP", "category": "service"}
+    if error_code is not None:
+        details = {"details": error_title or f"error {error_code}"}
+        error = {"code": error_code, "title": error_title, "message": error_title}
+        event["errors"] = [{**error, "error_data": details}]
+    metadata = {"display_phone_number": "15550783881", "phone_number_id": phone_number_id}
+    value = {"messaging_product": "whatsapp", "metadata": metadata, "statuses": [event]}
+    change = {"value": value, "field": "messages"}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [change]}]}
 
 
 def _invalid(details: str) -> GraphError:
@@ -113,6 +146,7 @@ class FakeWhatsApp:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     host: str = "127.0.0.1"
     delay: float = 0.0
+    webhook_url: str | None = None
     sent: list[Sent] = field(default_factory=list)
     refused: list[tuple[JSONDict, GraphError]] = field(default_factory=list)
     last_inbound: dict[str, datetime | None] = field(default_factory=dict)
@@ -189,6 +223,25 @@ class FakeWhatsApp:
             session.post(url, data=raw, headers=headers) as response,
         ):
             return response.status, await response.text()
+
+    async def report(
+        self, message_id: str, state: str, *, error_code: int | None = None, error_title: str = ""
+    ) -> tuple[int, str]:
+        """Post a signed status webhook about a message this fake accepted: "sent",
+        "delivered", "read", or "failed" with `error_code`."""
+        if self.webhook_url is None:
+            raise RuntimeError("set webhook_url to report statuses")
+        [sent] = [s for s in self.sent if s.message_id == message_id]
+        body = status_body(
+            message_id,
+            sent.to,
+            state,
+            phone_number_id=self.phone_number_id,
+            timestamp=int(self.now().timestamp()),
+            error_code=error_code,
+            error_title=error_title,
+        )
+        return await self.post_webhook(self.webhook_url, body)
 
     async def verify_webhook(self, url: str, verify_token: str, challenge: str) -> tuple[int, str]:
         """The subscription handshake WhatsApp performs when the webhook URL is saved."""

@@ -211,3 +211,28 @@ def test_the_whatsapp_secrets_are_redacted(settings: Settings) -> None:
         }
     )
     assert {"EAAG-token", "app-secret", "verify-word"} <= set(configured.secrets())
+
+
+async def test_the_channels_own_words_are_in_the_persons_language(
+    wired: Wired, wa: FakeWhatsApp
+) -> None:
+    app, deliverer = wired.app, wired.deliverer
+    await joined(app)
+    await writes(wired, wa, "hoi")
+    options = tuple((f"o{n}", f"Keuze {n}") for n in range(12))
+    await queue(app, "Kies maar.", options)
+    await deliverer.deliver_pending()
+    dutch = wa.sent_to(WA_ID)[-1].payload["interactive"]
+    assert dutch["action"]["button"] == app.texts("nl", "whatsapp.list_button")
+    async with app.database.unit_of_work() as store:
+        anna = await store.find_person_by_identity(CHANNEL, WA_ID)
+        assert anna is not None
+        await store.update_person(anna.id, {"language": "en"})
+    await queue(app, "Choose.", options)
+    await deliverer.deliver_pending()
+    english = wa.sent_to(WA_ID)[-1].payload["interactive"]
+    assert english["action"]["button"] == app.texts("en", "whatsapp.list_button")
+    assert english["action"]["button"] != dutch["action"]["button"]
+    rows = [row["title"] for s in english["action"]["sections"] for row in s["rows"]]
+    assert app.texts("en", "whatsapp.more_choices") in rows
+    assert app.texts("nl", "whatsapp.more_choices") not in rows

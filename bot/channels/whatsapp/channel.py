@@ -2,9 +2,10 @@
 
 In: `receive` splits a verified webhook body into one stored update per message (an
 envelope of the same shape holding just that message, under its "wamid"), commits them
-before the web server answers 200, and applies the status events in it: "sent",
-"delivered" and "read" change nothing; "failed" with a permanent error marks that number
-unreachable. A person's message also lets go of what was held for them (below).
+before the web server answers 200, and applies the status events in it to the outbox rows
+of the messages they are about (`statuses.apply_status`: delivered and read times; a late
+failure gives the message up, or sends it again, as a template when the window had
+closed). A person's message also lets go of what was held for them (below).
 
 Out: a message is rendered by `render` (reply buttons, a list, a location request; numbered
 text when an option cannot be shown). Before the first part goes, the 24-hour rule is
@@ -13,7 +14,9 @@ with its arrival time, and handled rows are kept a day, as long as the window la
 nothing about people who never consented is stored for it). Outside the window the right
 template goes out instead (an organiser's new request, a reminder, the follow-up, or
 "er is een bericht voor je"), and the message is held until the person writes again;
-WhatsApp's own 131047 leads to the same. A tapped "Meer keuzes" row asks the inbox for the
+WhatsApp's own 131047 leads to the same. Each part sent returns WhatsApp's id for it, which
+the outbox keeps for the status reports. The channel's own words (the list button, "Meer
+keuzes") are in the person's language. A tapped "Meer keuzes" row asks the inbox for the
 next page of the person's last options.
 """
 
@@ -22,23 +25,25 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from bot.deliverer import Held, Rejected, Transient
 from bot.deliverer import RateLimited as RetryLater
 from bot.inbox import Draft, Inbox, Incoming, reply_drafts
 from bot.scheduler import Clock, UnitOfWork
-from handlers.i18n import Texts
+from handlers.i18n import LANGUAGES, Texts
 from handlers.introductions import OUTCOMES
 from handlers.messages import Option, Reply
 from handlers.parties import first_name, side_name
+from storage.delivery_status import WINDOW_CLOSED_AT
 from storage.records import Outgoing
 from storage.store import Store
 
 from . import client as wa
 from .inbound import CHANNEL, MalformedWebhook, parse_webhook
 from .render import MAX_BODY, Labels, Payload, more_page, numbered, page_of, render
+from .statuses import apply_status
 from .templates import (
     FOLLOWUP,
     INTRO_REQUEST,
@@ -114,7 +119,9 @@ class WhatsAppChannel:
         self._texts = texts
         self._clock = clock
         self._language = language
-        self._labels = Labels.load(texts, language)
+        self._labels = {lang: Labels.load(texts, lang) for lang in LANGUAGES}
+        if language not in self._labels:
+            self._labels[language] = Labels.load(texts, language)
         inbox.add_reader(CHANNEL, self)
 
     # -- in ----------------------------------------------------------------------------------
@@ -134,12 +141,7 @@ class WhatsAppChannel:
                 await store.mark_account_reachable(CHANNEL, sender)
                 await store.release_held_deliveries(CHANNEL, sender)
             for event in webhook.statuses:
-                if event.status != "failed":
-                    continue
-                kind = wa.classify(event.error_code)
-                log.info("a WhatsApp message failed later: %s", kind.__name__)
-                if kind is wa.PermanentError and event.recipient_id:
-                    await store.mark_account_unreachable(CHANNEL, event.recipient_id)
+                await apply_status(store, event, now=self._clock())
 
     def read(self, payload: Mapping[str, Any]) -> Incoming | None:
         try:
@@ -171,7 +173,11 @@ class WhatsAppChannel:
     # -- out ---------------------------------------------------------------------------------
 
     def payloads(self, message: Outgoing) -> list[Payload]:
-        """The Cloud API messages that show an outbox message, in order."""
+        """The Cloud API messages that show an outbox message, in order (the channel's
+        own words in the default language)."""
+        return self._payloads(message, self._labels[self._language])
+
+    def _payloads(self, message: Outgoing, labels: Labels) -> list[Payload]:
         reply = Reply(
             message.text,
             options=tuple(Option(key, label) for key, label in message.options),
@@ -179,28 +185,40 @@ class WhatsAppChannel:
         )
         to = message.external_id
         try:
-            return render(reply, to=to, labels=self._labels, page=int(message.extra.get("page", 0)))
+            return render(reply, to=to, labels=labels, page=int(message.extra.get("page", 0)))
         except ValueError:  # an option WhatsApp cannot carry: numbered lines work always
-            return numbered(reply, to=to, labels=self._labels)
+            return numbered(reply, to=to, labels=labels)
 
     def parts(self, message: Outgoing) -> int:
         return len(self.payloads(message))
 
-    async def send_part(self, message: Outgoing, index: int) -> None:
-        """Send part `index`; raises a `DeliveryError` when it did not go (`Held` when a
-        template went instead)."""
-        if index == message.parts_sent and not await self._window_open(message.external_id):
+    async def send_part(self, message: Outgoing, index: int) -> str:
+        """Send part `index`, with the channel's words (list button, "meer keuzes") in the
+        person's language; returns WhatsApp's id for it. Raises a `DeliveryError` when it
+        did not go (`Held` when a template went instead)."""
+        async with self._unit_of_work() as store:
+            person = await store.find_person_by_identity(CHANNEL, message.external_id)
+            last = await store.last_inbound_at(CHANNEL, message.external_id)
+        if index == message.parts_sent and not self._window_open(message, last):
             await self._send_template(message)
+        payloads = self.payloads(message)
+        if person is not None and person.language in self._labels:
+            theirs = self._payloads(message, self._labels[person.language])
+            if len(theirs) == len(payloads):  # the parts counted stay the parts sent
+                payloads = theirs
         try:
-            await self._client.send(self.payloads(message)[index])
+            return await self._client.send(payloads[index])
         except wa.WindowClosed:
             await self._send_template(message)
         except wa.WhatsAppError as error:
             raise _delivery_error(error) from error
 
-    async def _window_open(self, wa_id: str) -> bool:
-        async with self._unit_of_work() as store:
-            last = await store.last_inbound_at(CHANNEL, wa_id)
+    def _window_open(self, message: Outgoing, last: datetime | None) -> bool:
+        """Free-form messages may go: the person wrote within 24 hours, and after WhatsApp
+        last said the window had closed for this message (a late 131047)."""
+        closed = message.extra.get(WINDOW_CLOSED_AT)
+        if closed and (last is None or last < datetime.fromisoformat(str(closed))):
+            return False
         return free_form_allowed(last, self._clock())
 
     async def _send_template(self, message: Outgoing) -> NoReturn:
