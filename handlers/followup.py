@@ -93,7 +93,7 @@ def job_handlers(texts: Texts, taxonomy: Taxonomy) -> Mapping[str, JobHandler]:
         await store.queue_message(
             person.id,
             texts(lang, "followup.again_question", name=other),
-            tuple((f"x:{intro.id}:{a}", texts(lang, f"button.{a}")) for a in AGAIN),
+            tuple((f"x:{intro.id}:{a}", texts(lang, label)) for a, label in AGAIN.items()),
             introduction_id=intro.id,
             about=named_people(intro),
         )

@@ -49,7 +49,7 @@ REMIND_AFTER = timedelta(days=3)
 EXPIRE_AFTER = timedelta(days=7)
 FOLLOW_UP_AFTER = timedelta(days=7)
 MEET_AGAIN_AFTER = timedelta(days=28)  # after "we met": "did you see each other again?"
-AGAIN = ("again_yes", "again_no")  # the answers to that question
+AGAIN = {"again_yes": "button.again_yes", "again_no": "button.again_no"}  # its answers
 ROUTES = ("bot", "username", "phone", "whatsapp")
 WHATSAPP = "whatsapp"  # the channel whose account id is the person's number
 OUTCOMES = ("met_good", "not_for_me", "not_yet", "no")  # each fits the 12-character column

@@ -13,6 +13,7 @@ from handlers.answers.free import read_free
 from handlers.answers.group import read_group
 from handlers.answers.names import read_name
 from handlers.answers.places import Gazetteer, read_place_name, read_postcode
+from handlers.answers.rest import read_rest
 from handlers.answers.summary import read_summary
 from handlers.answers.tags import read_tags
 from handlers.answers.times import WEEKEND_DAYS, named_days, read_times
@@ -23,8 +24,10 @@ from handlers.i18n import LANGUAGES
 from handlers.intake import (
     advance,
     edit,
+    fill_rest,
     finish,
     flow_of,
+    offers_rest,
     question_options,
     selected,
     set_place_named,
@@ -43,6 +46,9 @@ async def answer_text(turn: Turn, text: str) -> None:
     step = STEPS[turn.state.step]
     if turn.state.context.get("typed") in STEPS and _no_to_what_was_said(step, text):
         await undo(turn)
+        return
+    if offers_rest(turn, step) and read_rest(text):  # "de rest maakt me niet uit"
+        await fill_rest(turn)
         return
     if step.kind is Kind.TEXT and step.text == "name":
         name = read_name(text)

@@ -8,7 +8,8 @@ all, and the corpus test measures the readers on a larger set of realistic answe
 * `words`: the shared tools: normalised words, clauses with their negation, number words
   (text2num), Dutch lemmas (simplemma).
 * `yes_no`, `names`, `places`, `tags`, `times`, `distance`, `group`, `free`, `summary`:
-  the readers, one per kind of answer.
+  the readers, one per kind of answer; `rest`: "de rest maakt niet uit", from the time
+  question on.
 """
 
 from __future__ import annotations

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.answers import distance, free, group, names, places, summary, tags, times, yes_no
+from handlers.answers import (
+    distance,
+    free,
+    group,
+    names,
+    places,
+    rest,
+    summary,
+    tags,
+    times,
+    yes_no,
+)
 from handlers.taxonomy import Taxonomy
 
 
@@ -27,6 +38,11 @@ def test_places(text: str, expected: str | None) -> None:
 def test_tags(kind: str, text: str, found: tuple[str, ...], dropped: tuple[str, ...]) -> None:
     reading = tags.read_tags(Taxonomy.load(), text, kind)
     assert (reading.found, reading.dropped) == (found, dropped)
+
+
+@pytest.mark.parametrize(("text", "expected"), rest.EXAMPLES)
+def test_rest(text: str, expected: bool) -> None:
+    assert rest.read_rest(text) is expected
 
 
 @pytest.mark.parametrize(("text", "expected"), times.EXAMPLES)

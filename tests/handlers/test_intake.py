@@ -71,6 +71,20 @@ async def test_the_shortest_intake_by_buttons(app: App) -> None:
     assert (person.max_distance_m, person.group_pref, person.free_only) == (800, "both", False)
 
 
+async def test_the_rest_in_words(app: App) -> None:
+    """Typed at the distance question, "de rest maakt me niet uit" is the same as the button."""
+    anna = await seeded(app)
+    await anna.send("hallo")
+    for label in ("ja, ik doe mee", "Anna", "Almelo centrum", "Koken", "Wandelen", "Avond"):
+        await anna.tap(label)
+    await anna.send("de rest maakt me niet uit")
+    assert "• in je buurt (800 m)\n• met één persoon of in een groep\n" in anna.text
+    assert "Klopt dit?" in anna.text
+    person = await person_of(app.database, anna)
+    assert person is not None and person.times == ("evening",)
+    assert (person.max_distance_m, person.group_pref, person.free_only) == (800, "both", False)
+
+
 async def test_the_rest_is_not_offered_when_changing_one_answer(app: App) -> None:
     """From the summary one question is changed; "the rest" would change more than asked."""
     anna = await seeded(app)
