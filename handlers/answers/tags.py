@@ -40,6 +40,10 @@ EXAMPLES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("gift", "I'm a good listener", ("company",), ()),
     ("wish", "boodschappen doen lukt me niet goed", ("shopping",), ()),
     ("wish", "wandelen lukt niet meer, maar koffie drinken wel", ("company",), ("walking",)),
+    ("wish", "ik zou wel wat meer mensen willen leren kennen", ("company",), ()),
+    ("wish", "wat vaker onder de mensen zijn", ("company",), ()),
+    ("wish", "meet new people, maybe learn dutch", ("company", "dutch"), ()),
+    ("wish", "ik wil de computer leren kennen", ("computers",), ()),
 )  # fmt: skip
 
 
