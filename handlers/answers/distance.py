@@ -1,5 +1,5 @@
 """How far someone would go: "500 meter", "twee kilometer", "10 minuten lopen", "niet te
-ver", "om de hoek", "ik heb een fiets", "ik loop slecht".
+ver", "om de hoek", "ik heb een fiets", "ik loop slecht"; "geen auto" is a short way.
 
 A number with a unit wins; "een paar kilometer", "a few miles" count as three. Otherwise
 every phrase found gives a distance, also in its dictionary form ("straten" is "straat");
@@ -37,6 +37,10 @@ _PHRASES: tuple[tuple[str, int], ...] = (
     ("bike", 5000), ("bus", 5000), ("stad", 5000), ("town", 5000),
     ("verder", 5000), ("ver mag", 5000), ("further", 5000), ("far", 5000),
     ("maakt niet uit", 5000), ("doesnt matter", 5000),
+    ("geen auto", 800), ("zonder auto", 800), ("geen fiets", 800), ("geen vervoer", 800),
+    ("geen rijbewijs", 800), ("kan niet fietsen", 800), ("fiets niet meer", 800),
+    ("no car", 800), ("dont have a car", 800), ("dont drive", 800), ("without a car", 800),
+    ("no bike", 800), ("cant cycle", 800),
     ("auto", 10_000), ("car", 10_000), ("trein", 10_000), ("openbaar vervoer", 10_000),
 )  # fmt: skip
 _LONGEST_FIRST = sorted(_PHRASES, key=lambda item: -len(item[0]))
@@ -65,6 +69,9 @@ EXAMPLES: tuple[tuple[str, int | Either[int] | None], ...] = (
     ("niet te ver, in mijn buurt", 800),
     ("om de hoek", 400), ("straat", 400), ("street", 400),
     ("ik heb een fiets", 5000),
+    ("niet te ver ik heb geen auto", 800),
+    ("I don't have a car", 800),
+    ("ik fiets niet meer", 800),
     ("niet verder dan de wijk", 2000),
     ("om de hoek of met de auto", Either((400, 10_000))),
     ("een paar kilometer", 3000),
