@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 RETRY_FOR = timedelta(hours=1)
 FIRST_BACKOFF = 1.0  # seconds; doubled per attempt, with jitter
 MAX_BACKOFF = 300.0
+MAX_CHAT_LIMITERS = 10_000
 
 
 class DeliveryError(Exception):
@@ -276,9 +277,9 @@ class Deliverer:
         if wait > 0:
             await asyncio.sleep(wait)  # the platform told us how long (429)
         if self._per_chat_period:
-            await _limiter(self._chats, chat, self._per_chat_period).acquire()
+            await chat_limiter(self._chats, chat, self._per_chat_period).acquire()
         if self._group_period and is_group_chat(chat):
-            await _limiter(self._groups, chat, self._group_period).acquire()
+            await chat_limiter(self._groups, chat, self._group_period).acquire()
         if self._limiter is not None:
             await self._limiter.acquire()
 
@@ -382,10 +383,10 @@ class Deliverer:
             log.info("ticket %s opened (undeliverable)", ticket.id)
 
 
-def _limiter(limiters: dict[str, AsyncLimiter], chat: str, period: float) -> AsyncLimiter:
+def chat_limiter(limiters: dict[str, AsyncLimiter], chat: str, period: float) -> AsyncLimiter:
     """The chat's limiter (one send per `period`); those of quiet chats are dropped once
-    there are many, so only chats with a recent send are remembered."""
-    if len(limiters) > 10_000:
+    there are more than `MAX_CHAT_LIMITERS`, so only chats with a recent send are kept."""
+    if len(limiters) > MAX_CHAT_LIMITERS:
         for key in [k for k, limiter in limiters.items() if limiter.has_capacity()]:
             del limiters[key]
     limiter = limiters.get(chat)
