@@ -103,7 +103,8 @@ class Database:
             async with self._sessions() as session, session.begin():
                 yield Store(session, postgres=self._turn is None)
             return
-        await asyncio.wait_for(self._turn.acquire(), SQLITE_WAIT)
+        async with asyncio.timeout(SQLITE_WAIT):  # not wait_for: its own task may leak the lock
+            await self._turn.acquire()
         self._holder = task
         try:
             async with self._sessions() as session, session.begin():
