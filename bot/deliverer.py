@@ -19,11 +19,11 @@ database was lost) before `record_part_sent` committed; or the platform accepted
 its answer never reached us (a timeout after acceptance). Then that part is sent again once
 the lease ends. The platform offers no idempotency key that would close it.
 
-Pacing: at most `rate` sends in any one second overall (a sliding window, so a send that
-went late because the process was busy is made up for, without ever passing the limit), one
-a second per chat (aiolimiter), and `group_per_minute` a minute per group chat (Telegram's
-groups have negative chat ids; aiolimiter again). The per-chat limiters of chats that are
-quiet again are dropped, so memory stays bounded.
+Pacing uses aiolimiter: at most `rate` sends a second overall (smoothly, no burst), one a
+second per chat, and `group_per_minute` a minute per group chat (Telegram's groups have
+negative chat ids). A chat's next send also keeps a second from its last actual send, as
+the overall queue may have let that one go late. The per-chat limiters and send times of
+chats that are quiet again are dropped, so memory stays bounded.
 
 Recording: sends finish in many tasks at once; their records are committed together (one
 transaction for all that finished while the previous commit ran, each still with its own
@@ -37,8 +37,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
-from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -117,25 +115,6 @@ class Transport(Protocol):
     async def send_part(self, message: Outgoing, index: int) -> None: ...
 
 
-class SlidingWindow:
-    """At most `count` acquisitions in any `period` seconds (a sliding window)."""
-
-    def __init__(self, count: int, period: float = 1.0) -> None:
-        self._count = max(1, count)
-        self._period = period
-        self._times: deque[float] = deque()
-
-    async def acquire(self) -> None:
-        while True:
-            now = time.monotonic()
-            while self._times and now - self._times[0] >= self._period:
-                self._times.popleft()
-            if len(self._times) < self._count:
-                self._times.append(now)
-                return
-            await asyncio.sleep(self._times[0] + self._period - now)
-
-
 def is_group_chat(external_id: str) -> bool:
     """Telegram's group and channel chats have negative ids (WhatsApp ids never do)."""
     return external_id.startswith("-")
@@ -168,12 +147,13 @@ class Deliverer:
         self._clock = clock
         self._retry_for = retry_for
         self._capacity = in_flight
-        # Whole sends a second (29.5 → 29): never more than the platform's limit in a second.
-        self._limiter = SlidingWindow(int(rate)) if rate > 0 else None
+        # Smooth pacing: one send per 1/rate seconds (no burst above the platform's limit).
+        self._limiter = AsyncLimiter(1, 1 / rate) if rate > 0 else None
         self._per_chat_period = 1 / per_chat_rate if per_chat_rate > 0 else 0.0
         self._group_period = 60 / group_per_minute if group_per_minute > 0 else 0.0
         self._chats: dict[str, AsyncLimiter] = {}
         self._groups: dict[str, AsyncLimiter] = {}
+        self._last_send: dict[str, float] = {}  # loop time of each chat's latest send
         self._to_record: list[tuple[Outgoing, int, bool, asyncio.Future[Outgoing | None]]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -282,6 +262,20 @@ class Deliverer:
             await chat_limiter(self._groups, chat, self._group_period).acquire()
         if self._limiter is not None:
             await self._limiter.acquire()
+        if self._per_chat_period:  # the chat's last send may have left the queue late
+            self._forget_quiet_sends(chat)
+            gap = loop.time() - self._last_send.get(chat, -self._per_chat_period)
+            if gap < self._per_chat_period:
+                await asyncio.sleep(self._per_chat_period - gap)
+            self._last_send[chat] = loop.time()
+
+    def _forget_quiet_sends(self, chat: str) -> None:
+        """Forget the send times of chats quiet for a period, once there are many."""
+        if len(self._last_send) > MAX_CHAT_LIMITERS:
+            now = asyncio.get_running_loop().time()
+            self._last_send = {
+                k: t for k, t in self._last_send.items() if now - t < self._per_chat_period
+            }
 
     async def _record(self, message: Outgoing, parts: int, *, done: bool) -> Outgoing | None:
         """Commit an accepted part (with the records of other sends that finished meanwhile);
