@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,8 +20,6 @@ from sqlalchemy.ext.asyncio import (
 from storage.store import Store
 
 log = logging.getLogger(__name__)
-
-SQLITE_WAIT = 30.0  # seconds a transaction waits for its turn (as busy_timeout)
 
 
 def normalise_url(url: str) -> str:
@@ -88,30 +85,13 @@ class Database:
         if self.is_sqlite:
             _prepare_sqlite(self.engine, self.url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite: every transaction takes the write lock up front, so in this process they
-        # take turns here, in order, instead of polling the file lock (busy_timeout sleeps
-        # up to 100 ms between tries, however soon the lock is free again).
-        self._turn = asyncio.Lock() if self.is_sqlite else None
-        self._holder: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Store]:
         """One transaction: committed when the block ends, rolled back on an exception."""
         session: AsyncSession
-        task = asyncio.current_task()
-        if self._turn is None or self._holder is task:  # PostgreSQL, or a nested one
-            async with self._sessions() as session, session.begin():
-                yield Store(session, postgres=self._turn is None)
-            return
-        async with asyncio.timeout(SQLITE_WAIT):  # not wait_for: its own task may leak the lock
-            await self._turn.acquire()
-        self._holder = task
-        try:
-            async with self._sessions() as session, session.begin():
-                yield Store(session, postgres=False)
-        finally:
-            self._holder = None
-            self._turn.release()
+        async with self._sessions() as session, session.begin():
+            yield Store(session, postgres=not self.is_sqlite)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
