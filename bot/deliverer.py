@@ -21,9 +21,8 @@ the lease ends. The platform offers no idempotency key that would close it.
 
 Pacing uses aiolimiter: at most `rate` sends a second overall (smoothly, no burst), one a
 second per chat, and `group_per_minute` a minute per group chat (Telegram's groups have
-negative chat ids). A chat's next send also keeps a second from its last actual send, as
-the overall queue may have let that one go late. The per-chat limiters and send times of
-chats that are quiet again are dropped, so memory stays bounded.
+negative chat ids). The per-chat limiters of chats that are quiet again are dropped, so
+memory stays bounded.
 
 Recording: sends finish in many tasks at once; their records are committed together (one
 transaction for all that finished while the previous commit ran, each still with its own
@@ -153,7 +152,6 @@ class Deliverer:
         self._group_period = 60 / group_per_minute if group_per_minute > 0 else 0.0
         self._chats: dict[str, AsyncLimiter] = {}
         self._groups: dict[str, AsyncLimiter] = {}
-        self._last_send: dict[str, float] = {}  # loop time of each chat's latest send
         self._to_record: list[tuple[Outgoing, int, bool, asyncio.Future[Outgoing | None]]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -262,20 +260,6 @@ class Deliverer:
             await chat_limiter(self._groups, chat, self._group_period).acquire()
         if self._limiter is not None:
             await self._limiter.acquire()
-        if self._per_chat_period:  # the chat's last send may have left the queue late
-            self._forget_quiet_sends(chat)
-            gap = loop.time() - self._last_send.get(chat, -self._per_chat_period)
-            if gap < self._per_chat_period:
-                await asyncio.sleep(self._per_chat_period - gap)
-            self._last_send[chat] = loop.time()
-
-    def _forget_quiet_sends(self, chat: str) -> None:
-        """Forget the send times of chats quiet for a period, once there are many."""
-        if len(self._last_send) > MAX_CHAT_LIMITERS:
-            now = asyncio.get_running_loop().time()
-            self._last_send = {
-                k: t for k, t in self._last_send.items() if now - t < self._per_chat_period
-            }
 
     async def _record(self, message: Outgoing, parts: int, *, done: bool) -> Outgoing | None:
         """Commit an accepted part (with the records of other sends that finished meanwhile);
