@@ -8,19 +8,23 @@ answers 429 with retry_after (and counts it).
 
 Simulated residents (`add_residents`) each send their script of texts, one at a time: the
 next as soon as the bot answered the previous one; the time from an update being offered
-to the first answer in that chat is its latency.
+to the first answer in that chat is its latency. Updates wait for getUpdates, or, when
+`push_to` names webhook URLs, are posted there as Telegram does (a resident always to the
+same worker; again until it answers 200).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 BOT = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
@@ -62,6 +66,10 @@ class BenchBotApi:
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.push_to: list[str] = []
+        self.secret = ""
+        self._session: aiohttp.ClientSession | None = None
+        self._posts: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         app = web.Application()
@@ -74,6 +82,11 @@ class BenchBotApi:
         self.url = f"http://127.0.0.1:{port}/bot"
 
     async def stop(self) -> None:
+        for task in list(self._posts):
+            task.cancel()
+        await asyncio.gather(*self._posts, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
         async with self._cond:
             self._cond.notify_all()
         if self._runner is not None:
@@ -112,9 +125,27 @@ class BenchBotApi:
             },
         }
         self._next_update += 1
+        if self.push_to:
+            task = asyncio.create_task(self._post(resident.chat_id, update))
+            self._posts.add(task)
+            task.add_done_callback(self._posts.discard)
+            return
         async with self._cond:
             self._updates.append(update)
             self._cond.notify_all()
+
+    async def _post(self, chat_id: int, update: dict[str, Any]) -> None:
+        """Telegram's way: post the update to the chat's worker until it answers 200."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        url = self.push_to[chat_id % len(self.push_to)]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret}
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with self._session.post(url, json=update, headers=headers) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
 
     async def _answered(self, chat_id: int) -> None:
         resident = self.residents.get(chat_id)

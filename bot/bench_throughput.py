@@ -6,7 +6,7 @@ intake's first steps, the next as soon as the previous was answered. For each: u
 second, p95 latency (update offered → first answer), CPU milliseconds per update (this
 process, which also runs the fake: the same share in both) and messages per update. The
 full bot runs with its rate limiter off. Last line: `ratio=<full/bare updates per second>
-full_updates_per_s=… bare_updates_per_s=…`.
+full_updates_per_s=… bare_updates_per_s=…`. With `--workers N`: see `bot.bench_workers`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bot.settings import Settings
 SCRIPT = ("hallo", "ja", "Anneke", "7607", "ik kook graag", "wandelen", "weekend", "1 km")
 
 
-def _p95(values: list[float]) -> float:
+def p95_ms(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] * 1000 if len(values) > 1 else 0.0
 
 
@@ -36,7 +36,7 @@ async def _measure(api: BenchBotApi, residents: int) -> tuple[float, float, floa
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     updates = residents * len(SCRIPT)
     messages = api.figures.sends / updates
-    return updates / wall, _p95(api.figures.latencies), 1000 * cpu / updates, messages
+    return updates / wall, p95_ms(api.figures.latencies), 1000 * cpu / updates, messages
 
 
 async def _bare(residents: int) -> tuple[float, float, float, float]:
@@ -84,7 +84,9 @@ async def run_throughput(
     settings: Settings, *, residents: int, url: str | None, workers: int = 1
 ) -> str:
     if workers != 1:
-        return "workers>1 is not measured by this command yet (see BENCHMARKS.md)"
+        from bot.bench_workers import run_workers
+
+        return await run_workers(residents=residents, url=url, workers=workers)
     bare = await _bare(residents)
     full = await _full(settings, residents, url)
     lines = []

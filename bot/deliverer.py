@@ -19,7 +19,15 @@ database was lost) before `record_part_sent` committed; or the platform accepted
 its answer never reached us (a timeout after acceptance). Then that part is sent again once
 the lease ends. The platform offers no idempotency key that would close it.
 
-Pacing uses aiolimiter: at most `rate` sends a second overall, and one a second per chat.
+Pacing uses aiolimiter: at most `rate` sends a second overall (smoothly, no burst), one a
+second per chat, and `group_per_minute` a minute per group chat (Telegram's groups have
+negative chat ids). The per-chat limiters of chats that are quiet again are dropped, so
+memory stays bounded.
+
+Recording: sends finish in many tasks at once; their records are committed together (one
+transaction for all that finished while the previous commit ran, each still with its own
+`record_part_sent`), and that transaction claims the next message of every chat whose
+message was done. A record is still committed before the chat's next message goes.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -47,6 +56,7 @@ log = logging.getLogger(__name__)
 RETRY_FOR = timedelta(hours=1)
 FIRST_BACKOFF = 1.0  # seconds; doubled per attempt, with jitter
 MAX_BACKOFF = 300.0
+MAX_CHAT_LIMITERS = 10_000
 
 
 class DeliveryError(Exception):
@@ -106,6 +116,11 @@ class Transport(Protocol):
         ...
 
 
+def is_group_chat(external_id: str) -> bool:
+    """Telegram's group and channel chats have negative ids (WhatsApp ids never do)."""
+    return external_id.startswith("-")
+
+
 def backoff(attempts: int, *, first: float = FIRST_BACKOFF, cap: float = MAX_BACKOFF) -> float:
     """Seconds before the next try after `attempts` failures: doubling, capped, jittered."""
     delay: float = min(cap, first * 2.0 ** max(0, attempts))
@@ -122,6 +137,7 @@ class Deliverer:
         clock: Clock = utcnow,
         rate: float = 30.0,
         per_chat_rate: float = 1.0,
+        group_per_minute: float = 20.0,
         in_flight: int = 64,
         retry_for: timedelta = RETRY_FOR,
     ) -> None:
@@ -135,7 +151,13 @@ class Deliverer:
         # Smooth pacing: one send per 1/rate seconds (no burst above the platform's limit).
         self._limiter = AsyncLimiter(1, 1 / rate) if rate > 0 else None
         self._per_chat_period = 1 / per_chat_rate if per_chat_rate > 0 else 0.0
+        self._group_period = 60 / group_per_minute if group_per_minute > 0 else 0.0
         self._chats: dict[str, AsyncLimiter] = {}
+        self._groups: dict[str, AsyncLimiter] = {}
+        self._to_record: list[
+            tuple[Outgoing, int, bool, str | None, asyncio.Future[Outgoing | None]]
+        ] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._paused_until = 0.0  # loop time; set by a 429
         self._wake = asyncio.Event()
@@ -170,6 +192,8 @@ class Deliverer:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._recorder is not None:
+                await asyncio.gather(self._recorder, return_exceptions=True)
             log.info("delivery on %s stopped", self.channel)
 
     async def _start_round(self) -> None:
@@ -235,41 +259,62 @@ class Deliverer:
         if wait > 0:
             await asyncio.sleep(wait)  # the platform told us how long (429)
         if self._per_chat_period:
-            if len(self._chats) > 10_000:
-                self._chats = {k: v for k, v in self._chats.items() if not v.has_capacity()}
-            limiter = self._chats.get(chat)
-            if limiter is None:
-                limiter = self._chats[chat] = AsyncLimiter(1, self._per_chat_period)
-            await limiter.acquire()
+            await chat_limiter(self._chats, chat, self._per_chat_period).acquire()
+        if self._group_period and is_group_chat(chat):
+            await chat_limiter(self._groups, chat, self._group_period).acquire()
         if self._limiter is not None:
             await self._limiter.acquire()
 
     async def _record(
         self, message: Outgoing, parts: int, *, done: bool, platform_id: str | None = None
     ) -> Outgoing | None:
-        """Commit an accepted part at once (keep trying if the database is briefly gone);
-        with the last part, claim the chat's next message in the same transaction."""
+        """Commit an accepted part (with the records of other sends that finished meanwhile);
+        with the last part, the chat's next message is claimed in the same transaction.
+        `platform_id`: the platform's id for that part, for its status reports later."""
+        waiter: asyncio.Future[Outgoing | None] = asyncio.get_running_loop().create_future()
+        self._to_record.append((message, parts, done, platform_id, waiter))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_waiting())
+        return await waiter
+
+    async def _record_waiting(self) -> None:
+        while self._to_record:
+            batch, self._to_record = self._to_record, []
+            following = await self._record_batch(batch)
+            for message, _parts, _done, _platform_id, waiter in batch:
+                if not waiter.done():
+                    waiter.set_result(following.get(message.id))
+
+    async def _record_batch(
+        self, batch: Sequence[tuple[Outgoing, int, bool, str | None, object]]
+    ) -> dict[int, Outgoing]:
+        """One transaction for the batch (keep trying if the database is briefly gone);
+        returns the next message claimed for each message that was done."""
         for attempt in range(8):
             try:
                 async with self._unit_of_work() as store:
-                    await store.record_part_sent(
-                        message.id, parts, done=done, platform_id=platform_id
-                    )
-                    if not done:
-                        return None
+                    for message, parts, done, platform_id, _waiter in batch:
+                        await store.record_part_sent(
+                            message.id, parts, done=done, platform_id=platform_id
+                        )
+                    done_chats = {m.external_id: m.id for m, _p, done, _i, _w in batch if done}
+                    if not done_chats:
+                        return {}
                     following = await store.claim_deliveries(
                         self.channel,
                         now=self._clock(),
-                        limit=1,
+                        limit=len(done_chats),
                         lease=LEASE,
-                        external_id=message.external_id,
+                        external_ids=list(done_chats),
                     )
-                return following[0] if following else None
+                return {done_chats[m.external_id]: m for m in following}
             except Exception:
-                log.warning("could not record message %d as sent; trying again", message.id)
+                ids = ", ".join(str(message.id) for message, *_rest in batch)
+                log.warning("could not record messages %s as sent; trying again", ids)
                 await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
-        log.error("message %d was sent but could not be recorded", message.id)
-        return None
+        for message, *_rest in batch:
+            log.error("message %d was sent but could not be recorded", message.id)
+        return {}
 
     async def _hand_back(self, message: Outgoing, seconds: float) -> None:
         async with self._unit_of_work() as store:
@@ -323,3 +368,15 @@ class Deliverer:
         )
         if created:
             log.info("ticket %s opened (undeliverable)", ticket.id)
+
+
+def chat_limiter(limiters: dict[str, AsyncLimiter], chat: str, period: float) -> AsyncLimiter:
+    """The chat's limiter (one send per `period`); those of quiet chats are dropped once
+    there are more than `MAX_CHAT_LIMITERS`, so only chats with a recent send are kept."""
+    if len(limiters) > MAX_CHAT_LIMITERS:
+        for key in [k for k, limiter in limiters.items() if limiter.has_capacity()]:
+            del limiters[key]
+    limiter = limiters.get(chat)
+    if limiter is None:
+        limiter = limiters[chat] = AsyncLimiter(1, period)
+    return limiter

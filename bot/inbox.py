@@ -193,6 +193,8 @@ class Inbox:
         self._merge = merge
         self._readers: dict[str, Reader] = {}
         self._busy: dict[tuple[str, str | None], asyncio.Task[None]] = {}
+        # Senders whose update was stored here while their drain ran: look once more.
+        self._again: set[tuple[str, str | None]] = set()
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[], None]] = []
 
@@ -223,6 +225,8 @@ class Inbox:
                     log.info("update %s on %s arrived before; stored once", update_id, channel)
         self._metrics.updates_received.labels(channel).inc(len(updates))
         if new:
+            busy = {(channel, sender) for _id, sender, _payload in updates} & set(self._busy)
+            self._again.update(busy)
             self.wake()
         return new
 
@@ -255,8 +259,11 @@ class Inbox:
             if not senders:
                 return handled
             for channel, sender in senders:
-                while await self._handle_next(channel, sender):
-                    handled += 1
+                while True:
+                    took, more = await self._handle_next(channel, sender)
+                    handled += took
+                    if not more:
+                        break
 
     async def _start_senders(self) -> None:
         async with self._unit_of_work() as store:
@@ -269,42 +276,49 @@ class Inbox:
 
     def _done(self, key: tuple[str, str | None], _task: asyncio.Task[None]) -> None:
         self._busy.pop(key, None)
+        if key in self._again:  # it arrived as the drain ended: start the sender anew
+            self._again.discard(key)
+            self.wake()
 
     async def _drain(self, channel: str, sender: str | None) -> None:
         """Handle one sender's updates in order until none is left (or another worker has
         them)."""
+        key = (channel, sender)
         try:
             while True:
+                self._again.discard(key)
                 async with self._slots:
-                    if not await self._handle_next(channel, sender):
-                        return
+                    _took, more = await self._handle_next(channel, sender)
+                if not more and key not in self._again:
+                    return
         except Exception:
             log.exception("handling the inbox of a %s sender failed", channel)
 
-    async def _handle_next(self, channel: str, sender: str | None) -> bool:
-        """Handle the sender's oldest update; False when there is none (or it is held)."""
+    async def _handle_next(self, channel: str, sender: str | None) -> tuple[int, bool]:
+        """Handle the sender's oldest update: how many were handled (0 or 1), and whether
+        to look again (another update waits, or this one failed and is tried again)."""
         started = time.perf_counter()
         item: InboxUpdate | None = None
         try:
             async with asyncio.timeout(self._deadline), self._unit_of_work() as store:
                 if not await store.try_lock_inbox_sender(channel, sender):
-                    return False
-                item = await store.next_inbox_update(channel, sender)
+                    return 0, False
+                item, more = await store.next_inbox_update_and_more(channel, sender)
                 if item is None:
-                    return False
+                    return 0, False
                 queued = await self._handle(store, item)
                 await store.mark_inbox_handled(item.id, self._clock())
         except Exception as error:
             if item is None:
                 raise
             await self._count_failure(item, error)
-            return True
+            return 1, True
         self._metrics.updates_handled.labels(channel).inc()
         self._metrics.handling_seconds.observe(time.perf_counter() - started)
         if queued:
             for listener in self._listeners:
                 listener()
-        return True
+        return 1, more
 
     async def _handle(self, store: Store, item: InboxUpdate) -> int:
         reader = self._readers.get(item.channel)
@@ -336,16 +350,15 @@ class Inbox:
         if self._merge:
             replies = merge_replies(replies, reader.max_text, keep_first_apart=apart)
         drafts = reader.drafts(incoming, replies)
-        for draft in drafts:
-            await store.queue_reply(
+        if drafts:
+            await store.queue_replies(
                 item.channel,
                 item.sender,
-                draft.text,
-                draft.options,
+                [
+                    (d.text, d.options, dict(d.extra), d.introduction_id, d.about)
+                    for d in drafts
+                ],
                 person_id=person_id,
-                extra=dict(draft.extra),
-                introduction_id=draft.introduction_id,
-                about=draft.about,
             )
         self._metrics.messages_queued.inc(len(drafts))
         return len(drafts)

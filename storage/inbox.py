@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,15 +30,36 @@ def sender_lock_key(channel: str, external_id: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _update(row: InboxRow) -> InboxUpdate:
-    return InboxUpdate(
-        id=row.id,
-        channel=row.channel,
-        update_id=row.update_id,
-        sender=row.sender,
-        payload=dict(row.payload or {}),
-        attempts=row.attempts,
+_INBOX = cast(Table, InboxRow.__table__)
+# Built once: the per-update path runs these with bound parameters, never building SQL anew.
+_NEXT_OF_SENDER = (
+    select(_INBOX.c.id, _INBOX.c.update_id, _INBOX.c.payload, _INBOX.c.attempts)
+    .where(
+        _INBOX.c.handled_at.is_(None),
+        _INBOX.c.channel == bindparam("channel"),
+        _INBOX.c.sender == bindparam("sender"),
     )
+    .order_by(_INBOX.c.id)
+    .limit(2)
+)
+_NEXT_WITHOUT_SENDER = (
+    select(_INBOX.c.id, _INBOX.c.update_id, _INBOX.c.payload, _INBOX.c.attempts)
+    .where(
+        _INBOX.c.handled_at.is_(None),
+        _INBOX.c.channel == bindparam("channel"),
+        _INBOX.c.sender.is_(None),
+    )
+    .order_by(_INBOX.c.id)
+    .limit(2)
+)
+_MARK_HANDLED = (
+    update(_INBOX)
+    .where(_INBOX.c.id == bindparam("inbox_id"))
+    .values(handled_at=bindparam("now"), payload=None)
+)
+_STORE_POSTGRES = pg_insert(_INBOX).on_conflict_do_nothing()
+_STORE_SQLITE = sqlite_insert(_INBOX).on_conflict_do_nothing()
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 
 
 class InboxVerbs(Verbs):
@@ -52,20 +73,16 @@ class InboxVerbs(Verbs):
         now: datetime,
     ) -> bool:
         """Keep a platform update until it is handled; False when it was stored before."""
-        insert = pg_insert if self._postgres else sqlite_insert
-        statement = (
-            insert(InboxRow)
-            .values(
-                channel=channel,
-                update_id=update_id,
-                sender=sender,
-                payload=payload,
-                received_at=as_utc(now),
-                attempts=0,
-            )
-            .on_conflict_do_nothing()
-        )
-        result = await self._session.execute(statement)
+        statement = _STORE_POSTGRES if self._postgres else _STORE_SQLITE
+        values = {
+            "channel": channel,
+            "update_id": update_id,
+            "sender": sender,
+            "payload": payload,
+            "received_at": as_utc(now),
+            "attempts": 0,
+        }
+        result = await self._session.execute(statement, values)
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def list_inbox_senders(self, *, limit: int = 100) -> list[tuple[str, str | None]]:
@@ -86,31 +103,42 @@ class InboxVerbs(Verbs):
         if not self._postgres:
             return True
         key = sender_lock_key(channel, sender or "")
-        taken = await self._session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
-        )
+        taken = await self._session.scalar(_TRY_LOCK, {"key": key})
         return bool(taken)
 
     async def next_inbox_update(self, channel: str, sender: str | None) -> InboxUpdate | None:
         """The sender's oldest unhandled update."""
-        same_sender = (
-            InboxRow.sender.is_(None) if sender is None else InboxRow.sender == sender
+        item, _more = await self.next_inbox_update_and_more(channel, sender)
+        return item
+
+    async def next_inbox_update_and_more(
+        self, channel: str, sender: str | None
+    ) -> tuple[InboxUpdate | None, bool]:
+        """The sender's oldest unhandled update, and whether another one waits after it (so
+        the caller need not open a transaction only to find nothing)."""
+        if sender is None:
+            found = await self._session.execute(_NEXT_WITHOUT_SENDER, {"channel": channel})
+        else:
+            found = await self._session.execute(
+                _NEXT_OF_SENDER, {"channel": channel, "sender": sender}
+            )
+        rows = found.all()
+        if not rows:
+            return None, False
+        inbox_id, update_id, payload, attempts = rows[0]
+        item = InboxUpdate(
+            id=inbox_id,
+            channel=channel,
+            update_id=update_id,
+            sender=sender,
+            payload=dict(payload or {}),
+            attempts=attempts,
         )
-        row = await self._session.scalar(
-            select(InboxRow)
-            .where(InboxRow.handled_at.is_(None), InboxRow.channel == channel, same_sender)
-            .order_by(InboxRow.id)
-            .limit(1)
-        )
-        return _update(row) if row is not None else None
+        return item, len(rows) > 1
 
     async def mark_inbox_handled(self, inbox_id: int, now: datetime) -> None:
         """Handled: drop the raw payload (it holds names and texts) and keep the row a day."""
-        await self._session.execute(
-            update(InboxRow)
-            .where(InboxRow.id == inbox_id)
-            .values(handled_at=as_utc(now), payload=None)
-        )
+        await self._session.execute(_MARK_HANDLED, {"inbox_id": inbox_id, "now": as_utc(now)})
 
     async def count_inbox_failure(self, inbox_id: int) -> int:
         """Count a failed attempt at handling an update; returns the attempts so far."""

@@ -13,13 +13,13 @@ the moderators' view.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from storage.delivery_status import record_platform_id
 from storage.models import IdentityRow, MentionRow, OutboxRow, PersonRow
@@ -31,7 +31,70 @@ LEASE = timedelta(seconds=30)
 HELD = "held: waiting for the person to write"
 
 
-def _outgoing(row: OutboxRow) -> Outgoing:
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_MENTIONS = cast(Table, MentionRow.__table__)
+# Built once: the per-update path runs these with bound parameters, never building SQL anew.
+_INSERT_REPLY = insert(_OUTBOX).returning(_OUTBOX.c.id)
+_INSERT_MENTIONS = insert(_MENTIONS)
+
+
+_SET_CLAIMED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(claimed_until=bindparam("until"))
+)
+_RECORD_PART = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message_id"))
+    .values(
+        parts_sent=bindparam("parts_sent"),
+        sent_at=bindparam("sent_at"),
+        claimed_until=bindparam("claimed_until"),
+    )
+)
+
+
+@functools.cache
+def _claim_statement(postgres: bool, *, by_chat: bool) -> Select[Any]:
+    """The claim query, built once per kind: the head of each chat's queue that may go."""
+    outbox = _OUTBOX
+    earlier = outbox.alias("earlier")
+    blocked = cast(Table, IdentityRow.__table__).alias("blocked")
+    statement = (
+        select(outbox)
+        .where(
+            outbox.c.channel == bindparam("channel"),
+            outbox.c.sent_at.is_(None),
+            outbox.c.failed_at.is_(None),
+            or_(
+                outbox.c.next_attempt_at.is_(None),
+                outbox.c.next_attempt_at <= bindparam("moment"),
+            ),
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= bindparam("real")),
+            ~exists().where(
+                earlier.c.channel == outbox.c.channel,
+                earlier.c.external_id == outbox.c.external_id,
+                earlier.c.sent_at.is_(None),
+                earlier.c.failed_at.is_(None),
+                earlier.c.id < outbox.c.id,
+            ),
+            ~exists().where(
+                blocked.c.channel == outbox.c.channel,
+                blocked.c.external_id == outbox.c.external_id,
+                blocked.c.reachable.is_(False),
+            ),
+        )
+        .order_by(outbox.c.id)
+        .limit(bindparam("limit"))
+    )
+    if by_chat:
+        statement = statement.where(outbox.c.external_id.in_(bindparam("chats", expanding=True)))
+    if postgres:
+        statement = statement.with_for_update(skip_locked=True)
+    return statement
+
+
+def _outgoing(row: Any) -> Outgoing:
     return Outgoing(
         id=row.id,
         channel=row.channel or "",
@@ -77,20 +140,54 @@ class OutboxVerbs(Verbs):
         `person_id` is the person behind the chat when there is one; `introduction_id` and
         `about` are kept as for `queue_message`, so erasure cancels the message by reference.
         """
-        row = OutboxRow(
-            person_id=person_id,
-            channel=channel,
-            external_id=external_id,
-            text=text,
-            options=[[key, label] for key, label in options],
-            extra=dict(extra or {}),
-            is_reply=True,
-            created_at=utcnow(),
-            attempts=0,
-            parts_sent=0,
-            introduction_id=introduction_id,
-        )
-        return await add_to_outbox(self._session, row, about)
+        return (
+            await self.queue_replies(
+                channel,
+                external_id,
+                [(text, options, extra or {}, introduction_id, about)],
+                person_id=person_id,
+            )
+        )[0]
+
+    async def queue_replies(
+        self,
+        channel: str,
+        external_id: str,
+        replies: Sequence[
+            tuple[str, Sequence[tuple[str, str]], dict[str, Any], int | None, Collection[int]]
+        ],
+        *,
+        person_id: int | None = None,
+    ) -> list[int]:
+        """Several replies to one chat (text, options, extra, introduction id, about), in
+        order, as `queue_reply` writes one: one prepared statement each, no ORM objects.
+        Returns their ids."""
+        now = utcnow()
+        ids: list[int] = []
+        mentions: list[dict[str, int]] = []
+        for text, options, extra, introduction_id, about in replies:
+            values = {
+                "person_id": person_id,
+                "channel": channel,
+                "external_id": external_id,
+                "text": text,
+                "options": [[key, label] for key, label in options],
+                "extra": dict(extra),
+                "is_reply": True,
+                "created_at": now,
+                "attempts": 0,
+                "parts_sent": 0,
+                "introduction_id": introduction_id,
+            }
+            message_id = int((await self._session.execute(_INSERT_REPLY, values)).scalar_one())
+            ids.append(message_id)
+            mentions.extend(
+                {"person_id": named, "outbox_id": message_id}
+                for named in sorted(set(about) - {person_id})
+            )
+        if mentions:
+            await self._session.execute(_INSERT_MENTIONS, mentions)
+        return ids
 
     async def claim_deliveries(
         self,
@@ -100,48 +197,28 @@ class OutboxVerbs(Verbs):
         limit: int,
         lease: timedelta,
         external_id: str | None = None,
+        external_ids: Sequence[str] | None = None,
     ) -> list[Outgoing]:
         """The oldest unsent message of up to `limit` chats with nothing in flight, held for
         `lease` (a deliverer that dies lets go when the lease ends). `now` decides which
         retries are due; the lease runs on the real clock, as it is about processes.
-        `external_id`: only that chat."""
-        moment = as_utc(now)
-        real = utcnow()
-        earlier = aliased(OutboxRow)
-        blocked = aliased(IdentityRow)
-        statement = (
-            select(OutboxRow)
-            .where(
-                OutboxRow.channel == channel,
-                *_unsent(),
-                or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= moment),
-                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= real),
-                ~exists().where(
-                    earlier.channel == OutboxRow.channel,
-                    earlier.external_id == OutboxRow.external_id,
-                    earlier.sent_at.is_(None),
-                    earlier.failed_at.is_(None),
-                    earlier.id < OutboxRow.id,
-                ),
-                ~exists().where(
-                    blocked.channel == OutboxRow.channel,
-                    blocked.external_id == OutboxRow.external_id,
-                    blocked.reachable.is_(False),
-                ),
-            )
-            .order_by(OutboxRow.id)
-            .limit(limit)
-        )
+        `external_id`: only that chat; `external_ids`: only those chats."""
         if external_id is not None:
-            statement = statement.where(OutboxRow.external_id == external_id)
-        if self._postgres:
-            statement = statement.with_for_update(skip_locked=True)
-        rows = list(await self._session.scalars(statement))
+            external_ids = [external_id]
+        real = utcnow()
+        params: dict[str, Any] = {
+            "channel": channel,
+            "moment": as_utc(now),
+            "real": real,
+            "limit": limit,
+        }
+        if external_ids is not None:
+            params["chats"] = list(external_ids)
+        statement = _claim_statement(self._postgres, by_chat=external_ids is not None)
+        rows = (await self._session.execute(statement, params)).all()
         if rows:
             await self._session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_([row.id for row in rows]))
-                .values(claimed_until=real + lease)
+                _SET_CLAIMED, {"ids": [row.id for row in rows], "until": real + lease}
             )
         return [_outgoing(row) for row in rows]
 
@@ -161,14 +238,12 @@ class OutboxVerbs(Verbs):
             await record_platform_id(
                 self._session, message_id, part=parts_sent - 1, platform_id=platform_id
             )
-        values: dict[str, Any] = {"parts_sent": parts_sent}
         if done:
-            values.update(sent_at=utcnow(), claimed_until=None)
+            values: dict[str, Any] = {"sent_at": utcnow(), "claimed_until": None}
         else:  # the next part may take as long again: renew the lease
-            values.update(claimed_until=utcnow() + lease)
-        await self._session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
-        )
+            values = {"sent_at": None, "claimed_until": utcnow() + lease}
+        values.update(message_id=message_id, parts_sent=parts_sent)
+        await self._session.execute(_RECORD_PART, values)
 
     async def retry_delivery(
         self, message_id: int, *, at: datetime, error: str, count_attempt: bool = True

@@ -294,3 +294,51 @@ async def test_a_message_given_up_opens_a_ticket_for_the_person_behind_the_chat(
     assert ticket is not None
     assert (ticket.reason, ticket.priority) == ("undeliverable", PRIORITY["undeliverable"])
     assert [t.person_id for t in waiting] == [person.id]  # none for the unknown chat
+
+
+async def test_a_group_chat_is_paced_to_its_messages_a_minute_and_others_are_not(
+    wire: Wire,
+) -> None:
+    group = wire.tg.user(-100_4242, first_name="Buurtgroep", started=True)
+    anna = wire.tg.user(4250, started=True)
+    await queue(wire.database, group.chat_id, "een", "twee", "drie")
+    await queue(wire.database, anna.chat_id, "een", "twee", "drie")
+    # 120 a minute: one every half second in the group; no pacing per private chat here.
+    deliverer = wire.deliverer(clock=lambda: datetime.now(UTC), group_per_minute=120)
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
+    try:
+        await wire.tg.wait_for(
+            lambda: len(wire.texts_to(anna.chat_id)) == 3, timeout=10, what="anna's three"
+        )
+        in_group_then = len(wire.texts_to(group.chat_id))
+        await wire.tg.wait_for(
+            lambda: len(wire.texts_to(group.chat_id)) == 3, timeout=10, what="the group's three"
+        )
+        group_took = loop.time() - started
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    assert in_group_then < 3  # the private chat did not wait for the group
+    assert group_took >= 0.9  # three in a group: at 0 s, 0.5 s and 1 s
+    assert wire.texts_to(group.chat_id) == ["een", "twee", "drie"]
+    assert await unsent(wire.database) == []
+
+
+async def test_per_chat_limiters_of_quiet_chats_are_dropped() -> None:
+    from aiolimiter import AsyncLimiter
+
+    from bot.deliverer import MAX_CHAT_LIMITERS, chat_limiter
+
+    limiters: dict[str, AsyncLimiter] = {}
+    busy = chat_limiter(limiters, "busy", 60.0)
+    await busy.acquire()  # its next send is a minute away: it must be kept
+    for n in range(MAX_CHAT_LIMITERS):
+        await chat_limiter(limiters, str(n), 0.001).acquire()
+    await asyncio.sleep(0.05)  # those chats are quiet again
+    chat_limiter(limiters, "new", 60.0)
+    assert set(limiters) == {"busy", "new"}
+    assert limiters["busy"] is busy
