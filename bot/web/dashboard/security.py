@@ -3,6 +3,7 @@ after repeated failed logins, and security headers on every response."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -20,8 +21,6 @@ from storage.records import Moderator
 log = logging.getLogger(__name__)
 
 HASHER = PasswordHasher()
-# Verified when the email is unknown, so that an answer takes as long either way.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 12
 
 CSP = (
@@ -53,9 +52,16 @@ def new_one_time_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so that an answer takes as long either way (made
+    at the first login, not when a worker starts: hashing costs about a second)."""
+    return HASHER.hash(secrets.token_urlsafe(16))
+
+
 def password_matches(password_hash: str | None, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
