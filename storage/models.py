@@ -568,7 +568,8 @@ class SuggestionMarkRow(Base):
     __table_args__ = (UniqueConstraint("person_id", "month"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # A plain id (no foreign key), cleared by erasure (`storage.erasure`).
+    person_id: Mapped[int | None] = mapped_column(Integer)
     month: Mapped[str] = mapped_column(String(7))  # "2026-12"
     postcode: Mapped[str | None] = mapped_column(String(4), index=True)
     area_name: Mapped[str | None] = mapped_column(String(80))

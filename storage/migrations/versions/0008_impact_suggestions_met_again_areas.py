@@ -31,12 +31,6 @@ def upgrade() -> None:
         sa.Column("postcode", sa.String(length=4), nullable=True),
         sa.Column("area_name", sa.String(length=80), nullable=True),
         sa.Column("organisation_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_suggestion_marks_person_id_people"),
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suggestion_marks")),
         sa.UniqueConstraint("person_id", "month", name=op.f("uq_suggestion_marks_person_id")),
         sqlite_autoincrement=True,
