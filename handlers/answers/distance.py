@@ -37,13 +37,18 @@ _PHRASES: tuple[tuple[str, int], ...] = (
     ("bike", 5000), ("bus", 5000), ("stad", 5000), ("town", 5000),
     ("verder", 5000), ("ver mag", 5000), ("further", 5000), ("far", 5000),
     ("maakt niet uit", 5000), ("doesnt matter", 5000),
+    ("auto", 10_000), ("car", 10_000), ("trein", 10_000), ("openbaar vervoer", 10_000),
+)  # fmt: skip
+# Transport someone does not have: a short way, unless they name what they do use
+# ("geen auto, alleen een fiets" is the bike's distance).
+_WITHOUT: tuple[tuple[str, int], ...] = (
     ("geen auto", 800), ("zonder auto", 800), ("geen fiets", 800), ("geen vervoer", 800),
     ("geen rijbewijs", 800), ("kan niet fietsen", 800), ("fiets niet meer", 800),
     ("no car", 800), ("dont have a car", 800), ("dont drive", 800), ("without a car", 800),
     ("no bike", 800), ("cant cycle", 800),
-    ("auto", 10_000), ("car", 10_000), ("trein", 10_000), ("openbaar vervoer", 10_000),
 )  # fmt: skip
-_LONGEST_FIRST = sorted(_PHRASES, key=lambda item: -len(item[0]))
+_LONGEST_FIRST = sorted(_PHRASES + _WITHOUT, key=lambda item: -len(item[0]))
+_WITHOUT_PHRASES = frozenset(phrase for phrase, _ in _WITHOUT)
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _KM = re.compile(rf"{_NUMBER}\s*(km|kilometer|kilometers|kilometre|kilometres|kms)\b")
 _KM_OR = re.compile(r"\b(?:km|kilometer) of (\d+)\b")  # "een kilometer of twee"
@@ -72,6 +77,7 @@ EXAMPLES: tuple[tuple[str, int | Either[int] | None], ...] = (
     ("niet te ver ik heb geen auto", 800),
     ("I don't have a car", 800),
     ("ik fiets niet meer", 800),
+    ("ik heb geen auto, alleen een fiets", 5000),
     ("niet verder dan de wijk", 2000),
     ("om de hoek of met de auto", Either((400, 10_000))),
     ("een paar kilometer", 3000),
@@ -112,7 +118,7 @@ def _measured(text: str) -> int | None:
     return round(minutes * (CYCLE_M_PER_MIN if cycling else WALK_M_PER_MIN))
 
 
-_KNOWN = frozenset(word for phrase, _ in _PHRASES for word in phrase.split())
+_KNOWN = frozenset(word for phrase, _ in _PHRASES + _WITHOUT for word in phrase.split())
 
 
 def _base(word: str) -> str:
@@ -134,11 +140,13 @@ def read_distance(text: str) -> int | Either[int] | None:
     said = [_base(word) for word in words(written)]
     joined = " ".join(said)
     found: list[int] = []
+    without: list[int] = []
     for phrase, metres in _LONGEST_FIRST:
         if has_phrase(said, phrase):
-            found.append(metres)
+            (without if phrase in _WITHOUT_PHRASES else found).append(metres)
             joined = joined.replace(phrase, "_")
             said = joined.split()
+    found = found or without
     if not found:
         return None
     nearest, farthest = min(found), max(found)
