@@ -108,7 +108,7 @@ async def _workers(
 
 
 async def _measure(count: int, url: str, residents: int, first_id: int) -> tuple[float, ...]:
-    api = BenchBotApi(limits=False)
+    api = BenchBotApi(limits=False, first_update=first_id)
     await api.start()
     try:
         async with _workers(count, api, url) as processes:

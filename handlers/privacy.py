@@ -66,6 +66,9 @@ async def my_data_text(turn: Turn) -> str:
         lines.append(turn.t("data.organiser", titles=titles) if titles else turn.t("data.role"))
     if rows.get("organiser_invites"):
         lines.append(turn.t("data.invite"))
+    if export.suggestion_months:
+        months = [f"{m[5:7]}-{m[:4]}" for m in export.suggestion_months]
+        lines.append(turn.t("data.suggestion_months", months=", ".join(months)))
     lines += await _introduction_lines(turn, export.introductions)
     for table in ("dismissals", "blocks", "jobs", "outbox", "mentions", "tickets"):
         if rows.get(table):

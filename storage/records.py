@@ -88,6 +88,7 @@ class PersonExport:
     rows: dict[str, int] = field(default_factory=dict)
     introductions: tuple[Introduction, ...] = ()
     organised: tuple[str, ...] = ()  # titles of the initiatives they organise
+    suggestion_months: tuple[str, ...] = ()  # "2026-12": months they were shown ideas
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from storage.models import (
     PersonRow,
     PostcodeRow,
     ProcessedUpdateRow,
+    SuggestionMarkRow,
 )
 from storage.moderation import ModerationVerbs
 from storage.outbox import OutboxVerbs
@@ -257,6 +258,13 @@ class Store(
             message_count=int(count),
             first_message_at=aware(first),
             rows=await self._count_rows_of(person_id),
+            suggestion_months=tuple(
+                await self._session.scalars(
+                    select(SuggestionMarkRow.month)
+                    .where(SuggestionMarkRow.person_id == person_id)
+                    .order_by(SuggestionMarkRow.month)
+                )
+            ),
             introductions=tuple(await self.list_introductions_of(person_id)),
             organised=tuple(
                 await self._session.scalars(

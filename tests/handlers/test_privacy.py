@@ -76,6 +76,16 @@ async def test_my_data_shows_a_line_for_every_kind_of_row_she_has(app: App) -> N
     assert "tekst" not in shown and "v1" not in shown  # no version numbers
 
 
+async def test_my_data_shows_the_months_she_was_shown_ideas(app: App) -> None:
+    await seed_places(app)
+    anna, person = await joined(app, "anna", "Anna")
+    async with app.database.unit_of_work() as store:
+        for month in (11, 12, 12):  # once per month, however often
+            await store.mark_suggestions_shown(person, now=datetime(2026, month, 3, tzinfo=UTC))
+    shown = (await anna.send("mijn gegevens"))[0].text
+    assert nl("data.suggestion_months", months="11-2026, 12-2026") in shown
+
+
 async def test_my_data_lists_introductions_with_what_she_shared(app: App) -> None:
     await seed_places(app)
     anna, anna_person = await joined(app, "anna", "Anna")
