@@ -33,6 +33,8 @@ SHOWN_BY = {
     "mentions": "data.count.mentions",
     "tickets": "data.count.tickets",
     "audit_log": "data.looked_at",
+    "link_codes": "data.count.link_codes",
+    "suggestion_marks": "data.count.suggestion_marks",
 }
 
 
