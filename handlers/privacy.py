@@ -36,7 +36,6 @@ OVERVIEW_TABLES = (
     "tickets",
     "audit_log",
     "link_codes",
-    "suggestion_marks",
 )
 
 
@@ -70,10 +69,7 @@ async def my_data_text(turn: Turn) -> str:
     if rows.get("organiser_invites"):
         lines.append(turn.t("data.invite"))
     lines += await _introduction_lines(turn, export.introductions)
-    for table in (
-        "dismissals", "blocks", "jobs", "outbox", "mentions", "tickets", "link_codes",
-        "suggestion_marks",
-    ):
+    for table in ("dismissals", "blocks", "jobs", "outbox", "mentions", "tickets", "link_codes"):
         if rows.get(table):
             lines.append(turn.t(f"data.count.{table}", count=rows[table]))
     lines += await _looked_at_lines(turn)

@@ -34,7 +34,6 @@ SHOWN_BY = {
     "tickets": "data.count.tickets",
     "audit_log": "data.looked_at",
     "link_codes": "data.count.link_codes",
-    "suggestion_marks": "data.count.suggestion_marks",
 }
 
 
