@@ -5,7 +5,8 @@ inbox rows (their raw payload is dropped at once) for a day. The other retention
 from the settings (see README, Privacy): message logs and relayed texts 90 days, and so are
 tickets once closed; finished timers and delivered or given-up messages 7 days (long enough
 for the moderators' view of what failed); ended introductions are anonymised after 12
-months, keeping their counts; the audit log keeps 12 months as well. The housekeeping job is
+months, keeping their counts; the audit log keeps 12 months as well. Link codes go once
+expired or used, wrong-code counts after an hour. The housekeeping job is
 a singleton: unique in the database, so several workers plan it once.
 """
 
@@ -52,6 +53,7 @@ def housekeeping(retention: Retention) -> JobHandler:
         )
         tickets = await store.forget_closed_tickets_before(now - retention.messages)
         audited = await store.forget_audit_before(now - retention.introductions)
+        await store.forget_link_codes(now=now)
         log.info(
             "housekeeping: forgot %d update ids, %d handled updates, %d messages sent or "
             "given up, %d timers, %d logged messages; anonymised %d introductions",

@@ -19,6 +19,7 @@ from handlers import (
     ideas,
     intake,
     introductions,
+    linking,
     moderation,
     organiser,
     taps,
@@ -162,7 +163,23 @@ class Conversations:
             log.info("update %s on %s was handled before", msg.update_id, msg.channel)
             return Handled([], None)
         person = await store.find_person_by_identity(msg.channel, msg.external_id)
+        linked = None
         if person is None:
+            link = await linking.read_stranger_link(store, self._texts, msg, self._clock())
+            if link is not None and link.person_id is None:
+                return Handled(list(link.replies), None)
+            if link is not None and link.person_id is not None:
+                linked = await store.get_person(link.person_id)
+        if linked is not None:  # this chat was just linked: go on where the person is
+            person = linked
+            state = await store.get_conversation(person.id) or ConversationState(
+                person.id, "intake", FIRST_STEP, 1
+            )
+            turn = self._turn(store, msg, person, state)
+            turn.say(turn.t("link.welcome", name_sep=turn.name_sep))
+            await STAGES.get(state.step, INTAKE_STAGE).ask(turn)
+            at_place = False
+        elif person is None:
             welcomed = msg.welcomed or await self._welcomed(store, msg)
             answer = read_stranger(self._texts, msg, welcomed=welcomed)
             if answer.consent_language is None:
@@ -174,6 +191,7 @@ class Conversations:
                 language=answer.consent_language,
                 consent_version=CONSENT_VERSION,
             )
+            await store.mark_account_seen(msg.channel, msg.external_id, now=self._clock())
             state = ConversationState(person.id, "intake", FIRST_STEP, 1)
             turn = self._turn(store, msg, person, state)
             turn.say(turn.t("consent.thanks"))
@@ -183,6 +201,7 @@ class Conversations:
                 await intake.ask(turn)
             at_place = False
         else:
+            await store.mark_account_seen(msg.channel, msg.external_id, now=self._clock())
             if not person.reachable:  # they wrote to us, so they can be reached again
                 await store.mark_account_reachable(msg.channel, msg.external_id)
                 person = await store.update_person(person.id, {"reachable": True})
@@ -242,7 +261,7 @@ async def _queue_for_others(store: Store, turn: Turn) -> int:
 async def _log_turn(store: Store, turn: Turn) -> None:
     msg = turn.msg
     if msg.choice is not None:
-        body = f"[button] {msg.choice}"
+        body = f"[button] {scrub(msg.choice)}"
     elif msg.location is not None:
         body = "[location]"
     elif msg.media is not None:
@@ -323,7 +342,7 @@ def _tapped_twice(turn: Turn, choice: str) -> bool:
     return timedelta(0) <= turn.now - at < REPEAT_WINDOW
 
 
-GLOBAL_PREFIXES = ("s:", "x:", "g:", "o:")
+GLOBAL_PREFIXES = ("s:", "x:", "g:", "o:", "l:")
 
 
 async def _on_global_choice(turn: Turn, choice: str) -> None:
@@ -338,6 +357,8 @@ async def _on_global_choice(turn: Turn, choice: str) -> None:
         await show_ideas(turn)
     elif choice.startswith(ideas.WIDER_KEY):
         await ideas.look_further(turn, choice)
+    elif choice.startswith("l:"):
+        await linking.act(turn, choice)
     elif choice == visibility.VISIBILITY_KEY:
         visibility.start(turn, then=turn.resume_point())
     elif choice.startswith("s:"):
@@ -383,6 +404,8 @@ async def _on_text(turn: Turn, stage: Stage, text: str) -> None:
     if len(text) > MAX_TEXT:
         raise InvalidAnswer("text.too_long", limit=MAX_TEXT)
     command = read_command(text)
+    if await linking.on_code(turn, text):
+        return
     if turn.state.stopped:
         turn.state = with_stopped(turn.state, False)
         # "verder" (go on) after a stop means "carry on", not an answer such as "further"

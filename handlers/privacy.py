@@ -7,6 +7,7 @@ from datetime import datetime
 from handlers.flow import INTAKE_FLOW
 from handlers.ideas import IDEAS_KEY
 from handlers.intake import summary_text
+from handlers.linking import channel_name
 from handlers.messages import Option
 from handlers.parties import first_name, named_people, side_name
 from handlers.ticket_reasons import PRIORITY
@@ -34,6 +35,7 @@ OVERVIEW_TABLES = (
     "mentions",
     "tickets",
     "audit_log",
+    "link_codes",
 )
 
 
@@ -53,7 +55,7 @@ async def my_data_text(turn: Turn) -> str:
         lines.append(turn.t("data.location"))
     lines.append(turn.t("data.visible_yes" if person.neighbour_visible else "data.visible_no"))
     for identity in export.identities:
-        lines.append(turn.t("data.channel", channel=identity.channel.capitalize()))
+        lines.append(turn.t("data.channel", channel=channel_name(identity.channel)))
         if identity.username:
             lines.append(turn.t("data.username", username=identity.username))
     if export.consents:
@@ -70,7 +72,7 @@ async def my_data_text(turn: Turn) -> str:
         months = [f"{m[5:7]}-{m[:4]}" for m in export.suggestion_months]
         lines.append(turn.t("data.suggestion_months", months=", ".join(months)))
     lines += await _introduction_lines(turn, export.introductions)
-    for table in ("dismissals", "blocks", "jobs", "outbox", "mentions", "tickets"):
+    for table in ("dismissals", "blocks", "jobs", "outbox", "mentions", "tickets", "link_codes"):
         if rows.get(table):
             lines.append(turn.t(f"data.count.{table}", count=rows[table]))
     lines += await _looked_at_lines(turn)

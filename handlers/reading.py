@@ -37,6 +37,7 @@ class Command(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     REQUESTS = "requests"
+    LINK = "link"
 
 
 COMMAND_WORDS: dict[Command, tuple[str, ...]] = {
@@ -71,6 +72,7 @@ COMMAND_WORDS: dict[Command, tuple[str, ...]] = {
     Command.PAUSE: ("pauze", "pauzeer", "pause", "geen ideeen meer", "no more ideas"),
     Command.RESUME: ("hervat", "hervatten", "resume", "weer ideeen", "ideas again"),
     Command.REQUESTS: ("verzoeken", "aanvragen", "requests"),
+    Command.LINK: ("koppel", "koppelen", "link", "koppel code", "link code"),
 }
 _COMMANDS = {word: command for command, words in COMMAND_WORDS.items() for word in words}
 

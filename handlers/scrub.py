@@ -1,4 +1,4 @@
-"""What the message log never keeps: phone numbers, e-mail addresses and invite codes.
+"""What the message log never keeps: phone numbers, e-mail addresses, invite and link codes.
 
 The log is for following a conversation, not a place for contact details or secrets: a
 number or an invite code typed by a person is replaced by a placeholder before it is
@@ -20,13 +20,17 @@ _INVITE = re.compile(
     r"(?i)^(\s*/?(?:start|organisator|organiser|organizer|code)\s+)[A-Za-z0-9]{6,12}(\s*)$"
 )
 
+# A six-digit link code ("123 456", handlers.linking), standing on its own.
+_LINK_CODE = re.compile(r"(?<![\w+])\d{3}[\s.-]?\d{3}(?![\w])")
+
 PHONE_MARK = "[telefoonnummer]"
 EMAIL_MARK = "[e-mail]"
 CODE_MARK = "[code]"
 
 
 def scrub(text: str) -> str:
-    """The text with phone numbers, e-mail addresses and invite codes replaced."""
+    """The text with phone numbers, e-mail addresses, invite and link codes replaced."""
     text = _INVITE.sub(lambda m: m.group(1) + CODE_MARK + m.group(2), text)
     text = _EMAIL.sub(EMAIL_MARK, text)
-    return _PHONE.sub(PHONE_MARK, text)
+    text = _PHONE.sub(PHONE_MARK, text)
+    return _LINK_CODE.sub(CODE_MARK, text)

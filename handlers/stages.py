@@ -13,6 +13,7 @@ from handlers import (
     ideas,
     intake,
     introductions,
+    linking,
     menu,
     organiser,
     privacy,
@@ -248,7 +249,8 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         turn.state = with_stopped(turn.state, True)
         turn.say(turn.t("stop.done"))
     elif command is Command.MY_DATA:
-        turn.say(await privacy.my_data_text(turn), privacy.my_data_options(turn))
+        options = privacy.my_data_options(turn) + await linking.data_options(turn)
+        turn.say(await privacy.my_data_text(turn), options)
         await stage.ask(turn)
     elif command is Command.FORGET:
         if step != privacy.FORGET_STEP:
@@ -289,6 +291,9 @@ async def run_command(turn: Turn, command: Command, text: str) -> bool:
         if not turn.person.blocked:  # a moderator's block is lifted by a moderator only
             await turn.update(suggestions_paused=False)
         turn.say(turn.t("ideas.none" if turn.person.blocked else "ideas.resumed"))
+        await stage.ask(turn)
+    elif command is Command.LINK:
+        await linking.give_code(turn)
         await stage.ask(turn)
     elif command is Command.REQUESTS:
         await _open_requests(turn)

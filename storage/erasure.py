@@ -43,6 +43,7 @@ from storage.models import (
     InitiativeRow,
     IntroductionRow,
     JobRow,
+    LinkCodeRow,
     MentionRow,
     MessageLogRow,
     OrganiserInviteRow,
@@ -350,6 +351,7 @@ class ErasureVerbs(InboxVerbs):
             MessageLogRow,
             ConsentRow,
             ConversationRow,
+            LinkCodeRow,
             IdentityRow,
         ):
             await session.execute(delete(model).where(model.person_id == person_id))

@@ -226,13 +226,18 @@ class JobVerbs(Verbs):
         belongs to and `about` the people it names or whose contact details it carries:
         erasing any of them, or anonymising the introduction, cancels it. Returns its id.
         """
-        # Addressed to the person's oldest account, so it keeps its place among the
-        # replies to that chat.
+        # Addressed to the reachable account the person last wrote from (a person may link
+        # WhatsApp and Telegram); without one, to the oldest account.
         account = (
             await self._session.execute(
                 select(IdentityRow.channel, IdentityRow.external_id)
                 .where(IdentityRow.person_id == person_id)
-                .order_by(IdentityRow.id)
+                .order_by(
+                    IdentityRow.reachable.desc(),
+                    IdentityRow.last_seen_at.is_(None),
+                    IdentityRow.last_seen_at.desc(),
+                    IdentityRow.id,
+                )
                 .limit(1)
             )
         ).first()

@@ -95,6 +95,9 @@ class IdentityRow(Base):
     # False once the platform refused a message on this account (the person blocked the
     # bot); true again when they write. Other channels of the same person are unaffected.
     reachable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the person last wrote from this account: messages for them go to the account
+    # they used last (see `queue_message`).
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ConsentRow(Base):
@@ -574,3 +577,29 @@ class SuggestionMarkRow(Base):
     postcode: Mapped[str | None] = mapped_column(String(4), index=True)
     area_name: Mapped[str | None] = mapped_column(String(80))
     organisation_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class LinkCodeRow(Base):
+    """A one-time code that adds another chat to a person ("koppel"). Only the hash of the
+    code is kept; it is valid for a short while and once."""
+
+    __tablename__ = "link_codes"
+    __table_args__ = NEVER_REUSE
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class LinkAttemptRow(Base):
+    """A wrong link code typed in a chat: counted per chat (by a hash of channel and platform
+    id, never the id itself) to stop guessing. Rows older than an hour no longer count."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = NEVER_REUSE
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -50,6 +50,17 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class LinkedIdentity:
+    """One of a person's chats, as "mijn gegevens" lists it."""
+
+    id: int
+    channel: str
+    external_id: str
+    reachable: bool
+    last_seen_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Consent:
     given_at: datetime
     text_version: str

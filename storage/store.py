@@ -20,6 +20,7 @@ from storage.inbox import InboxVerbs
 from storage.initiatives import InitiativeVerbs
 from storage.introductions import IntroductionVerbs
 from storage.jobs import JobVerbs
+from storage.linking import LinkingVerbs
 from storage.matching import MatchingVerbs
 from storage.models import (
     AreaRow,
@@ -125,11 +126,13 @@ class Store(
     DeliveryStatusVerbs,
     ModerationVerbs,
     ImpactVerbs,
+    LinkingVerbs,
 ):
     """Verbs over one open transaction. Created by `Database.unit_of_work`.
 
     The verbs for people, conversations and places are here; the others live in their own
-    modules (matching, initiatives, introductions, jobs, erasure, moderation, impact)
+    modules (matching, initiatives, introductions, jobs, erasure, moderation, impact,
+    linking)
     and are mixed in.
     """
 

@@ -12,6 +12,7 @@ message waiting to go except those held for the window), never a bare sleep.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -419,3 +420,37 @@ async def test_an_introduction_to_an_organiser_on_telegram_and_the_follow_up_tem
 
 
 AREA = "Almelo centrum"
+
+
+async def test_a_telegram_resident_links_her_whatsapp_with_a_code(
+    app: App, anna: Phone, wa: FakeWhatsApp, tg: FakeTelegram, bot: Running, clock: FakeClock
+) -> None:
+    """Anna starts on Telegram, asks for a code ("koppel"), types it on WhatsApp and says
+    yes: the conversation goes on there, and messages for her go to WhatsApp from then."""
+    on_telegram = Peer(tg, tg.user(5302, first_name="Anna"))
+    await on_telegram.say("hallo", 2)
+    await on_telegram.tap(t(app, "button.consent_yes"), 2)
+    place_question = await on_telegram.say("Anna", 2)  # the question, and the list
+    assert t(app, "ask.place") in (place_question[0].text or "")
+    code_message, *_ = await on_telegram.say("koppel", 3)  # the code, then the question
+    found = re.search(r"\b(\d{3}) (\d{3})\b", code_message.text or "")
+    assert found, code_message.text
+    person_id = (await telegram_person_of(app, on_telegram)).id
+
+    asked = await anna.say(found.group(1) + found.group(2))
+    assert last_text(asked) == t(app, "link.confirm", name="Anna")
+    assert await person_of(app, anna) is None  # nothing stored before yes
+    welcomed = await anna.tap("Ja, dat ben ik")
+    assert any(t(app, "link.welcome", name_sep=", Anna") in body_of(s) for s in welcomed)
+    linked = await person_of(app, anna)
+    assert linked is not None and linked.id == person_id
+    clock.advance(timedelta(minutes=1))
+    asked = await anna.tap("Almelo centrum")  # on where she was: the place question
+    assert t(app, "ask.gifts") in last_text(asked)
+
+    before = len(on_telegram.records())
+    async with app.database.unit_of_work() as store:
+        await store.queue_message(person_id, "Een bericht voor Anna")
+    await settle(app)
+    assert any(body_of(s) == "Een bericht voor Anna" for s in anna.messages())
+    assert len(on_telegram.records()) == before

@@ -33,6 +33,7 @@ SHOWN_BY = {
     "mentions": "data.count.mentions",
     "tickets": "data.count.tickets",
     "audit_log": "data.looked_at",
+    "link_codes": "data.count.link_codes",
 }
 
 

@@ -350,6 +350,7 @@ async def test_erase_person_leaves_no_row_that_refers_to_them(erasable: Database
         )
         await store.record_audit(moderator, action="view_profile", now=NOW, person_id=ans.id)
         await store.mark_suggestions_shown(ans, now=NOW)
+        assert await store.save_link_code(ans.id, "123456", now=NOW)
         before = await _rows_referring_to(store, ans.id)
     for column in _person_columns():
         name = f"{column.table.name}.{column.name}"
