@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -85,13 +86,31 @@ class Database:
         if self.is_sqlite:
             _prepare_sqlite(self.engine, self.url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time, and a waiting connection polls for the file lock
+        # (sleeping between tries however soon it is free). This process's transactions
+        # take turns here instead; other processes (the CLI) still meet the busy timeout.
+        self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
+        self._sqlite_holder: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Store]:
         """One transaction: committed when the block ends, rolled back on an exception."""
         session: AsyncSession
-        async with self._sessions() as session, session.begin():
-            yield Store(session, postgres=not self.is_sqlite)
+        if self._sqlite_turn is None:
+            async with self._sessions() as session, session.begin():
+                yield Store(session, postgres=True)
+            return
+        task = asyncio.current_task()
+        if task is not None and task is self._sqlite_holder:
+            # Waiting here would wait for ourselves for ever.
+            raise RuntimeError("a unit of work was opened inside another one")
+        async with self._sqlite_turn:
+            self._sqlite_holder = task
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield Store(session, postgres=False)
+            finally:
+                self._sqlite_holder = None
 
     async def dispose(self) -> None:
         await self.engine.dispose()
