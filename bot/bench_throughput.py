@@ -21,6 +21,7 @@ from bot.bench_api import BenchBotApi
 from bot.bench_delivery import TOKEN, bench_app
 from bot.runner import serve_telegram
 from bot.settings import Settings
+from handlers.answers.words import warm_up
 
 SCRIPT = ("hallo", "ja", "Anneke", "7607", "ik kook graag", "wandelen", "weekend", "1 km")
 
@@ -71,6 +72,7 @@ async def _full(settings: Settings, residents: int, url: str | None) -> tuple[fl
         update={"telegram_send_rate": 0, "telegram_chat_rate": 0, "web_port": 0}
     )
     try:
+        warm_up()  # as `python -m bot run` does before it serves
         async with (
             bench_app(configured, "throughput", url) as app,
             serve_telegram(app, base_url=api.url, poll_timeout=10, run_scheduler=False),

@@ -29,6 +29,7 @@ from bot.deliverer import Deliverer, Transport
 from bot.housekeeping import plan_housekeeping
 from bot.scheduler import Scheduler
 from bot.web import CHAT_PATH, WEBHOOK_PATH, build_web_app
+from handlers.answers.words import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ async def run_bot(app: App) -> int:
     if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
         log.error("TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET as well")
         return 2
+    warm_up()  # before the first person writes, not during their first message
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,7 +8,6 @@ the current question again; a failure gets an apology and changes nothing.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -117,7 +116,7 @@ class Conversations:
         and the person gets an apology; nothing else changes."""
         try:
             async with store.savepoint():
-                handled = await self._handle_in(store, msg)
+                handled = await self._handle_in(store, msg, from_inbox=True)
         except Exception:  # the boundary: log it, apologise, and keep the old state
             log.exception("failed to handle a %s message", msg.channel)
             return Handled([self._sorry(msg)], None)
@@ -153,16 +152,21 @@ class Conversations:
             for listener in self._outbox_listeners:
                 listener()
 
-    async def _handle_in(self, store: Store, msg: Inbound) -> Handled:
+    async def _handle_in(self, store: Store, msg: Inbound, *, from_inbox: bool = False) -> Handled:
+        """`from_inbox`: the update comes from the inbox, whose row is marked handled in this
+        transaction: that already makes it once only."""
         kind = "button" if msg.choice else "location" if msg.location else msg.media or "text"
         log.debug("handling a %s on %s (update %s)", kind, msg.channel, msg.update_id)  # no text
         await store.lock_sender(msg.channel, msg.external_id)
-        if msg.update_id is not None and not await store.mark_update_processed(
-            msg.channel, msg.update_id
+        if (
+            not from_inbox
+            and msg.update_id is not None
+            and not await store.mark_update_processed(msg.channel, msg.update_id)
         ):
             log.info("update %s on %s was handled before", msg.update_id, msg.channel)
             return Handled([], None)
-        person = await store.find_person_by_identity(msg.channel, msg.external_id)
+        sender = await store.load_sender(msg.channel, msg.external_id)
+        person = sender.person if sender is not None else None
         linked = None
         if person is None:
             link = await linking.read_stranger_link(store, self._texts, msg, self._clock())
@@ -201,18 +205,20 @@ class Conversations:
                 await intake.ask(turn)
             at_place = False
         else:
-            await store.mark_account_seen(msg.channel, msg.external_id, now=self._clock())
+            assert sender is not None
+            if sender.needs_seen_mark():
+                await store.mark_account_seen(msg.channel, msg.external_id, now=self._clock())
             if not person.reachable:  # they wrote to us, so they can be reached again
                 await store.mark_account_reachable(msg.channel, msg.external_id)
                 person = await store.update_person(person.id, {"reachable": True})
-            state = await store.get_conversation(person.id) or ConversationState(
-                person.id, "intake", FIRST_STEP, 1
-            )
+            state = sender.conversation or ConversationState(person.id, "intake", FIRST_STEP, 1)
             step = STEPS.get(state.step)
             at_place = step is not None and step.kind is Kind.PLACE
             turn = self._turn(store, msg, person, state)
+            turn.ticket_active = sender.ticket_active
+            turn.misunderstood = sender.misunderstood
             await respond(turn)
-            if await _needs_new_consent(store, turn):
+            if await _needs_new_consent(store, turn, sender.consent_version):
                 visibility.start(turn, then=turn.resume_point(), intro=turn.t("consent.changed"))
         if not turn.erased:
             await store.save_conversation(turn.state)
@@ -232,11 +238,14 @@ class Conversations:
         )  # fmt: skip
 
 
-async def _needs_new_consent(store: Store, turn: Turn) -> bool:
+async def _needs_new_consent(store: Store, turn: Turn, before: str | None) -> bool:
     """They agreed to an older text: once their message is answered, ask the new question
     — unless they are in a side question (forget me?, a contact route, the relay), which
-    goes first; the question then comes with a later message."""
+    goes first; the question then comes with a later message. `before` is the version
+    they had agreed to when the message came (a version only ever gets newer)."""
     if turn.erased or (turn.state.step not in STEPS and turn.state.step != DONE):
+        return False
+    if not visibility.needs_new_consent(before):
         return False
     return visibility.needs_new_consent(await store.get_consent_version(turn.person.id))
 
@@ -272,11 +281,9 @@ async def _log_turn(store: Store, turn: Turn) -> None:
     about = set(turn.mentions)
     for reply in turn.replies:
         about.update(reply.about)
-    keep = functools.partial(store.log_message, turn.person.id, channel=msg.channel, about=about)
-    await keep(direction="in", body=body)
-    for reply in turn.replies:
-        if reply.to_person is None:
-            await keep(direction="out", body=scrub(reply.text))
+    lines = [("in", body)]
+    lines += [("out", scrub(r.text)) for r in turn.replies if r.to_person is None]
+    await store.log_lines(turn.person.id, channel=msg.channel, lines=lines, about=about)
 
 
 async def respond(turn: Turn) -> None:

@@ -58,7 +58,9 @@ async def take_over(turn: Turn) -> bool:
     text = clean(turn.msg.text) if turn.msg.choice is None else ""
     if (text and read_command(text) in ALWAYS) or turn.state.step == FORGET_STEP:
         return False
-    ticket = await turn.store.get_active_ticket(turn.person.id)
+    ticket = None
+    if turn.ticket_active is not False:
+        ticket = await turn.store.get_active_ticket(turn.person.id)
     if ticket is not None and ticket.status == "assigned":
         await turn.store.add_ticket_message(
             ticket.id, kind="resident", body=_body(turn), now=turn.now
@@ -96,7 +98,9 @@ def _distress_key(distress: Distress) -> str:
 
 
 async def _open(turn: Turn, reason: str, *, body: str) -> Ticket:
-    before = await turn.store.get_active_ticket(turn.person.id)
+    before = None
+    if turn.ticket_active is not False:
+        before = await turn.store.get_active_ticket(turn.person.id)
     ticket, created = await turn.store.open_ticket(
         turn.person.id,
         reason=reason,
@@ -104,6 +108,7 @@ async def _open(turn: Turn, reason: str, *, body: str) -> Ticket:
         now=turn.now,
         body=scrub(body[:MAX_TEXT]),
     )
+    turn.ticket_active = True
     if created:
         log.info("ticket %s opened (%s)", ticket.id, reason)
     if ticket.priority >= HIGHEST and (before is None or before.priority < HIGHEST):
@@ -126,15 +131,20 @@ async def misunderstood(turn: Turn, problem: InvalidAnswer) -> None:
     if "not_understood" not in problem.text_key or turn.msg.choice is not None:
         return  # an empty message, a stale button or a wrong number is no misunderstanding
     count = await turn.store.count_misunderstood(turn.person.id)
+    turn.misunderstood = count
     if count >= MISUNDERSTOOD_LIMIT:
         await turn.store.forget_misunderstood(turn.person.id)
+        turn.misunderstood = 0
         await _open(turn, "not_understood", body=clean(turn.msg.text))
         turn.say(turn.t("moderation.not_understood"))
 
 
 async def understood(turn: Turn) -> None:
     """The bot understood the answer: the count of misunderstood answers starts again."""
+    if turn.misunderstood == 0:
+        return  # nothing to forget
     await turn.store.forget_misunderstood(turn.person.id)
+    turn.misunderstood = 0
 
 
 # -- the moderator's side ----------------------------------------------------------------

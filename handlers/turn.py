@@ -31,6 +31,9 @@ class Turn:
     ask_after: bool = False  # ask the current step's question once this message is handled
     mentions: set[int] = field(default_factory=set)  # other people this turn names
     alert: ModeratorAlert | None = None  # where urgent tickets are announced, if anywhere
+    # Known when the message came (None: not known, ask the store).
+    ticket_active: bool | None = None  # an open or assigned ticket of theirs exists
+    misunderstood: int | None = None  # answers in a row the bot did not understand
 
     @property
     def lang(self) -> str:

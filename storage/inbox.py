@@ -103,8 +103,12 @@ class InboxVerbs(Verbs):
         if not self._postgres:
             return True
         key = sender_lock_key(channel, sender or "")
-        taken = await self._session.scalar(_TRY_LOCK, {"key": key})
-        return bool(taken)
+        if key in self._held_locks:
+            return True
+        taken = bool(await self._session.scalar(_TRY_LOCK, {"key": key}))
+        if taken:
+            self._held_locks.add(key)
+        return taken
 
     async def next_inbox_update(self, channel: str, sender: str | None) -> InboxUpdate | None:
         """The sender's oldest unhandled update."""

@@ -43,6 +43,24 @@ class ConversationState:
 
 
 @dataclass(frozen=True)
+class Sender:
+    """Someone who wrote, and what their turn needs to know first, read in one query."""
+
+    person: Person
+    conversation: ConversationState | None
+    consent_version: str | None  # of the newest consent text they agreed to
+    misunderstood: int  # answers in a row the bot did not understand
+    ticket_active: bool  # an open or assigned ticket of theirs exists
+    identities: int  # how many chats (channels) are theirs
+    last_seen_at: datetime | None  # when they last wrote from this chat
+
+    def needs_seen_mark(self) -> bool:
+        """Whether to note that they wrote from this chat: only where it decides which of
+        several chats messages go to (or it was never noted)."""
+        return self.identities > 1 or self.last_seen_at is None
+
+
+@dataclass(frozen=True)
 class Identity:
     channel: str
     external_id: str

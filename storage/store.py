@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.orm.util import identity_key
 
 from storage.delivery_status import DeliveryStatusVerbs
 from storage.erasure import ErasureVerbs
 from storage.impact import ImpactVerbs
-from storage.inbox import InboxVerbs
+from storage.inbox import InboxVerbs, sender_lock_key
 from storage.initiatives import InitiativeVerbs
 from storage.introductions import IntroductionVerbs
 from storage.jobs import JobVerbs
@@ -36,8 +49,9 @@ from storage.models import (
     PostcodeRow,
     ProcessedUpdateRow,
     SuggestionMarkRow,
+    TicketRow,
 )
-from storage.moderation import ModerationVerbs
+from storage.moderation import ACTIVE, ModerationVerbs
 from storage.outbox import OutboxVerbs
 from storage.records import (
     Area,
@@ -47,8 +61,68 @@ from storage.records import (
     Person,
     PersonExport,
     Postcode,
+    Sender,
 )
 from storage.verbs import aware, utcnow
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+# Built once: the statements every message runs.
+_PEOPLE = cast(Table, PersonRow.__table__)
+_IDENTITIES = cast(Table, IdentityRow.__table__)
+_CONVERSATIONS = cast(Table, ConversationRow.__table__)
+_CONSENTS = cast(Table, ConsentRow.__table__)
+_TICKETS = cast(Table, TicketRow.__table__)
+_LOAD_SENDER = (
+    select(
+        _PEOPLE,
+        _IDENTITIES.c.last_seen_at.label("seen_at"),
+        select(_CONSENTS.c.text_version)
+        .where(_CONSENTS.c.person_id == _PEOPLE.c.id)
+        .order_by(_CONSENTS.c.given_at.desc(), _CONSENTS.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("consent_version"),
+        select(func.count())
+        .select_from(_IDENTITIES.alias("each_identity"))
+        .where(literal_column("each_identity.person_id") == _PEOPLE.c.id)
+        .scalar_subquery()
+        .label("identity_count"),
+        exists()
+        .where(_TICKETS.c.person_id == _PEOPLE.c.id, _TICKETS.c.status.in_(ACTIVE))
+        .label("ticket_active"),
+        _CONVERSATIONS.c.flow.label("c_flow"),
+        _CONVERSATIONS.c.step.label("c_step"),
+        _CONVERSATIONS.c.turn.label("c_turn"),
+        _CONVERSATIONS.c.context.label("c_context"),
+        _CONVERSATIONS.c.stopped.label("c_stopped"),
+        _CONVERSATIONS.c.updated_at.label("c_updated_at"),
+        _CONVERSATIONS.c.misunderstood.label("c_misunderstood"),
+    )
+    .select_from(
+        _PEOPLE.join(_IDENTITIES, _IDENTITIES.c.person_id == _PEOPLE.c.id).outerjoin(
+            _CONVERSATIONS, _CONVERSATIONS.c.person_id == _PEOPLE.c.id
+        )
+    )
+    .where(
+        _IDENTITIES.c.channel == bindparam("channel"),
+        _IDENTITIES.c.external_id == bindparam("external_id"),
+    )
+)
+
+
+def _save_conversation(insert: Any) -> Any:
+    statement = insert(_CONVERSATIONS)
+    changed = ("flow", "step", "turn", "context", "stopped", "updated_at")
+    return statement.on_conflict_do_update(
+        index_elements=[_CONVERSATIONS.c.person_id],
+        set_={name: statement.excluded[name] for name in changed},
+    )
+
+
+_SAVE_CONVERSATION_PG = _save_conversation(pg_insert)
+_SAVE_CONVERSATION_SQLITE = _save_conversation(sqlite_insert)
+_LOG_LINE = insert(cast(Table, MessageLogRow.__table__))
 
 PROFILE_FIELDS = frozenset(
     {
@@ -73,12 +147,7 @@ PROFILE_FIELDS = frozenset(
 )
 
 
-def _lock_key(channel: str, external_id: str) -> int:
-    digest = hashlib.blake2b(f"{channel}:{external_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def _person(row: PersonRow) -> Person:
+def _person(row: PersonRow | Row[Any]) -> Person:
     return Person(
         id=row.id,
         language=row.language,
@@ -139,11 +208,14 @@ class Store(
     # -- ordering and exactly-once -------------------------------------------------------
 
     async def lock_sender(self, channel: str, external_id: str) -> None:
-        """Serialise one sender's messages across workers (SQLite locks the whole file)."""
-        if self._postgres:
-            await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(channel, external_id)}
-            )
+        """Serialise one sender's messages across workers (SQLite locks the whole file).
+        A lock this transaction holds already (the inbox took it) is not asked for again."""
+        if not self._postgres:
+            return
+        key = sender_lock_key(channel, external_id)
+        if key not in self._held_locks:
+            await self._session.execute(_LOCK, {"key": key})
+            self._held_locks.add(key)
 
     async def mark_update_processed(self, channel: str, update_id: str) -> bool:
         """Record a platform update id; False when it was handled before."""
@@ -160,6 +232,37 @@ class Store(
         return int(getattr(result, "rowcount", 0))
 
     # -- people --------------------------------------------------------------------------
+
+    async def load_sender(self, channel: str, external_id: str) -> Sender | None:
+        """The person who owns this chat, with their conversation and what the turn
+        checks first (consent version, tickets, misunderstood answers): one query."""
+        row = (
+            await self._session.execute(
+                _LOAD_SENDER, {"channel": channel, "external_id": external_id}
+            )
+        ).first()
+        if row is None:
+            return None
+        conversation = None
+        if row.c_flow is not None:
+            conversation = ConversationState(
+                person_id=row.id,
+                flow=row.c_flow,
+                step=row.c_step,
+                turn=row.c_turn,
+                context=dict(row.c_context or {}),
+                stopped=row.c_stopped,
+                updated_at=aware(row.c_updated_at),
+            )
+        return Sender(
+            person=_person(row),
+            conversation=conversation,
+            consent_version=row.consent_version,
+            misunderstood=int(row.c_misunderstood or 0),
+            ticket_active=bool(row.ticket_active),
+            identities=int(row.identity_count or 0),
+            last_seen_at=aware(row.seen_at),
+        )
 
     async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
         row = await self._session.scalar(
@@ -223,12 +326,18 @@ class Store(
         unknown = set(changes) - PROFILE_FIELDS
         if unknown:
             raise ValueError(f"not a profile field: {sorted(unknown)}")
-        row = await self._session.get(PersonRow, person_id)
+        values = {n: list(v) if isinstance(v, tuple) else v for n, v in changes.items()}
+        row = (
+            await self._session.execute(
+                update(_PEOPLE).where(_PEOPLE.c.id == person_id).values(values).returning(_PEOPLE)
+            )
+        ).first()
         if row is None:
             raise LookupError(person_id)
-        for name, value in changes.items():
-            setattr(row, name, list(value) if isinstance(value, tuple) else value)
-        await self._session.flush()
+        # A person row this transaction loaded before is read afresh when used again.
+        loaded = self._session.sync_session.identity_map.get(identity_key(PersonRow, person_id))
+        if loaded is not None:
+            self._session.expire(loaded)
         return _person(row)
 
     async def list_identities(self, person_id: int) -> list[Identity]:
@@ -309,18 +418,25 @@ class Store(
         return _conversation(row) if row else None
 
     async def save_conversation(self, state: ConversationState) -> ConversationState:
-        row = await self._session.get(ConversationRow, state.person_id)
         now = utcnow()
-        if row is None:
-            row = ConversationRow(person_id=state.person_id)
-            self._session.add(row)
-        row.flow = state.flow
-        row.step = state.step
-        row.turn = state.turn
-        row.context = dict(state.context)
-        row.stopped = state.stopped
-        row.updated_at = now
-        await self._session.flush()
+        values = {
+            "flow": state.flow,
+            "step": state.step,
+            "turn": state.turn,
+            "context": dict(state.context),
+            "stopped": state.stopped,
+            "updated_at": now,
+        }
+        statement = _SAVE_CONVERSATION_PG if self._postgres else _SAVE_CONVERSATION_SQLITE
+        await self._session.execute(
+            statement, {"person_id": state.person_id, "misunderstood": 0, **values}
+        )
+        # A conversation row this transaction loaded before is read afresh when used again.
+        loaded = self._session.sync_session.identity_map.get(
+            identity_key(ConversationRow, state.person_id)
+        )
+        if loaded is not None:
+            self._session.expire(loaded)
         return replace(state, updated_at=now)
 
     async def log_message(
@@ -347,6 +463,36 @@ class Store(
             await self._session.flush()
             for named in others:
                 self._session.add(MentionRow(person_id=named, message_log_id=row.id))
+
+    async def log_lines(
+        self,
+        person_id: int,
+        *,
+        channel: str,
+        lines: Iterable[tuple[str, str]],
+        about: Collection[int] = (),
+    ) -> None:
+        """Keep a turn's messages (direction, body) in the person's log, in one statement
+        when they name nobody else."""
+        if set(about) - {person_id}:
+            for direction, body in lines:
+                await self.log_message(
+                    person_id, direction=direction, channel=channel, body=body, about=about
+                )
+            return
+        now = utcnow()
+        rows = [
+            {
+                "person_id": person_id,
+                "direction": direction,
+                "channel": channel,
+                "body": body,
+                "created_at": now,
+            }
+            for direction, body in lines
+        ]
+        if rows:
+            await self._session.execute(_LOG_LINE, rows)
 
     async def list_logged_messages(self, person_id: int) -> list[tuple[str, str]]:
         rows = await self._session.execute(

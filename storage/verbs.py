@@ -34,6 +34,8 @@ class Verbs:
     def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
         self._session = session
         self._postgres = postgres
+        # Advisory locks this transaction holds (PostgreSQL): each is taken once.
+        self._held_locks: set[int] = set()
 
     def savepoint(self) -> AsyncSessionTransaction:
         """A nested transaction: `async with store.savepoint():` undoes only its own block

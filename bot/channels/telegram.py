@@ -33,8 +33,8 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.error import TimedOut as TelegramTimedOut
-from telegram.request import HTTPXRequest
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.deliverer import Blocked, DeliveryError, RateLimited, Rejected, TimedOut, Transient
 from bot.inbox import Draft, Inbox, Incoming, reply_drafts
 from handlers.i18n import LANGUAGES, Texts
@@ -324,8 +324,8 @@ def build_bot(
         token,
         base_url=base_url,
         base_file_url=file_url,
-        request=HTTPXRequest(connection_pool_size=connections, read_timeout=read_timeout),
-        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40.0),
+        request=AiohttpRequest(connections=connections, read_timeout=read_timeout),
+        get_updates_request=AiohttpRequest(connections=2, read_timeout=40.0),
     )
 
 

@@ -109,6 +109,12 @@ def lemma(word: str, lang: str = "nl") -> str:
     return str(simplemma.lemmatize(word, lang=lang)).lower()
 
 
+def warm_up() -> None:
+    """Load the word lists now (about a second), not during someone's first message."""
+    for lang in ("nl", "en"):
+        lemma("warm", lang)
+
+
 def has_phrase(text_words: list[str] | tuple[str, ...], phrase: str) -> bool:
     """Does the phrase (normalised words) occur in the words, as whole words?"""
     wanted = phrase.split()

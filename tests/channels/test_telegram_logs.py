@@ -59,7 +59,8 @@ async def test_no_token_and_no_refused_words_in_the_logs_at_debug(
     app: App, tg: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="httpx")  # a line with the URL for every request
+    # A line with the URL for every request.
+    caplog.set_level(logging.DEBUG, logger="bot.channels.telegram_http")
     await seed_places(app)
     async with run_polling(app, tg):
         kees = Chat(tg, tg.user(4301, first_name="Kees"))
@@ -82,6 +83,6 @@ async def test_no_token_and_no_refused_words_in_the_logs_at_debug(
     assert [text for text in logged if TOKEN in text or secret_part in text] == []
     assert [text for text in logged if "Verborgen" in text or "Lindenlaan" in text] == []
     # Not vacuous: the HTTP client did log every request, with the token taken out.
-    requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    requests = [r.getMessage() for r in caplog.records if r.name == "bot.channels.telegram_http"]
     assert any(f"/bot{REDACTED}/getUpdates" in line for line in requests), requests[:3]
     assert any(f"/bot{REDACTED}/sendMessage" in line for line in requests)
