@@ -364,13 +364,34 @@ class Inbox:
         return len(drafts)
 
     async def _count_failure(self, item: InboxUpdate, error: BaseException) -> None:
-        """A transaction that failed (a lost database, the deadline): try again later; after
-        `MAX_HANDLING_ATTEMPTS` the update is set aside with an apology."""
-        log.warning("handling update %s on %s failed: %r", item.update_id, item.channel, error)
+        """A transaction that failed (a lost database, the deadline, a fault in a handler)
+        left nothing behind: try again; after `MAX_HANDLING_ATTEMPTS` the update is set
+        aside with an apology."""
+        log.warning(
+            "handling update %s on %s failed (attempt %d)",
+            item.update_id,
+            item.channel,
+            item.attempts + 1,
+            exc_info=error,
+        )
+        apologised = False
         async with self._unit_of_work() as store:
             attempts = await store.count_inbox_failure(item.id)
             if attempts >= MAX_HANDLING_ATTEMPTS and item.sender is not None:
                 log.error("update %s on %s set aside", item.update_id, item.channel)
-                sorry = self._texts(pick_language(None), "error.sorry")
+                sorry = self._texts(pick_language(self._language_of(item)), "error.sorry")
                 await store.queue_reply(item.channel, item.sender, sorry)
                 await store.mark_inbox_handled(item.id, self._clock())
+                apologised = True
+        if apologised:
+            for listener in self._listeners:
+                listener()
+
+    def _language_of(self, item: InboxUpdate) -> str | None:
+        """The language the sender's app is set to, as far as the update says."""
+        reader = self._readers.get(item.channel)
+        try:
+            incoming = reader.read(item.payload) if reader is not None else None
+        except Exception:  # an update that cannot be read at all: the default language
+            return None
+        return incoming.inbound.language_code if incoming is not None else None

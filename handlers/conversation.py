@@ -112,14 +112,9 @@ class Conversations:
 
     async def handle_within(self, store: Store, msg: Inbound) -> Handled:
         """Answer one message inside the caller's transaction (the inbox's, which holds the
-        sender). A failure rolls back to a savepoint, so the update is still marked handled
-        and the person gets an apology; nothing else changes."""
-        try:
-            async with store.savepoint():
-                handled = await self._handle_in(store, msg, from_inbox=True)
-        except Exception:  # the boundary: log it, apologise, and keep the old state
-            log.exception("failed to handle a %s message", msg.channel)
-            return Handled([self._sorry(msg)], None)
+        sender). A failure raises: the caller's transaction rolls back, nothing of this
+        message stays, and the caller tries it again or apologises (`bot.inbox`)."""
+        handled = await self._handle_in(store, msg, from_inbox=True)
         self._notify_outbox(handled.queued)
         return handled
 

@@ -6,7 +6,7 @@ messages; the tests post updates as Telegram does."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,9 +18,12 @@ from bot.app import App, open_app
 from bot.runner import Running, serve_telegram
 from bot.settings import Settings
 from bot.web.telegram import SECRET_HEADER, WEBHOOK_PATH
+from handlers.conversation import Conversations, Handled
+from handlers.messages import Inbound
 from storage.db import Database
 from storage.inbox import InboxVerbs
 from storage.models import InboxRow
+from storage.store import Store
 from tests.channels.fake_telegram import FakeTelegram
 
 SECRET = "s3cret-token_for-tests"
@@ -131,6 +134,66 @@ async def test_a_failure_before_the_commit_is_answered_500_and_handled_once_on_r
     await tg.wait_until_idle()
     assert len(anna.messages()) == 1  # answered once
     assert await stored(app) == 1
+
+
+async def unhandled(app: App) -> int:
+    async with app.database.engine.connect() as connection:
+        waiting = select(func.count()).select_from(InboxRow).where(InboxRow.handled_at.is_(None))
+        return int(await connection.scalar(waiting) or 0)
+
+
+def fail_handling(monkeypatch: pytest.MonkeyPatch, fails: Callable[[Inbound], bool]) -> None:
+    """A fault in the conversation for the messages `fails` picks (after it wrote)."""
+    original = Conversations._handle_in
+
+    async def handle(self: Conversations, store: Store, msg: Inbound, **kw: Any) -> Handled:
+        handled = await original(self, store, msg, **kw)
+        if fails(msg):
+            raise RuntimeError("a fault in a handler")
+        return handled
+
+    monkeypatch.setattr(Conversations, "_handle_in", handle)
+
+
+async def test_a_handler_that_fails_once_is_tried_again_and_answers_once(
+    app: App, tg: FakeTelegram, running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anna = tg.user(4306, started=True)
+    faults = [True]
+    fail_handling(monkeypatch, lambda _msg: bool(faults) and faults.pop())
+
+    assert await post(running, text_update(4306, "hallo")) == 200
+    [welcome] = await anna.wait_for_messages(1, timeout=TIMEOUT)
+    await tg.wait_until_idle()
+    assert faults == []  # it did fail once
+    assert welcome.buttons  # the consent question, not an apology
+    assert len(anna.messages()) == 1
+    assert await unhandled(app) == 0
+
+
+async def test_a_message_that_keeps_failing_gets_one_apology_and_changes_nothing(
+    app: App, tg: FakeTelegram, running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anna = tg.user(4307, started=True)
+    assert await post(running, text_update(4307, "hallo")) == 200
+    await anna.wait_for_messages(1, timeout=TIMEOUT)
+    fail_handling(monkeypatch, lambda msg: msg.text == "ja")
+
+    assert await post(running, text_update(4307, "ja")) == 200  # the consent: it fails
+    [_, sorry] = await anna.wait_for_messages(2, timeout=TIMEOUT)
+    assert sorry.text == app.texts("nl", "error.sorry")
+    await tg.wait_until_idle()
+    assert len(anna.messages()) == 2
+    assert await unhandled(app) == 0  # set aside, not tried for ever
+    async with app.database.unit_of_work() as store:  # the failed turn left no trace
+        assert await store.find_person_by_identity("telegram", "4307") is None
+
+    monkeypatch.undo()
+    assert await post(running, text_update(4307, "ja")) == 200  # the next one works
+    [*_, thanks] = await anna.wait_for_messages(3, timeout=TIMEOUT)
+    async with app.database.unit_of_work() as store:
+        assert await store.find_person_by_identity("telegram", "4307") is not None
+    assert thanks.text != sorry.text
 
 
 async def test_health_and_metrics_show_what_the_bot_does(
