@@ -21,7 +21,7 @@ from bot.bench_api import BenchBotApi
 from bot.bench_delivery import TOKEN, bench_app
 from bot.runner import serve_telegram
 from bot.settings import Settings
-from handlers.answers.words import warm_up
+from handlers.answers import warm_up
 
 SCRIPT = ("hallo", "ja", "Anneke", "7607", "ik kook graag", "wandelen", "weekend", "1 km")
 

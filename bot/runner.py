@@ -29,7 +29,7 @@ from bot.deliverer import Deliverer, Transport
 from bot.housekeeping import plan_housekeeping
 from bot.scheduler import Scheduler
 from bot.web import CHAT_PATH, WEBHOOK_PATH, build_web_app
-from handlers.answers.words import warm_up
+from handlers.answers import warm_up
 
 log = logging.getLogger(__name__)
 

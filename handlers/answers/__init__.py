@@ -25,3 +25,12 @@ class Either(Generic[T]):
     """Two or more readings remain: ask which one, never pick one at random."""
 
     readings: tuple[T, ...]
+
+
+def warm_up() -> None:
+    """Load the readers' data (word lists, places) now, at start, not during the first
+    messages people send."""
+    from handlers.answers import places, words
+
+    words.warm_up()
+    places.Gazetteer.load()
