@@ -32,13 +32,11 @@ class AiohttpRequest(BaseRequest):
         *,
         connections: int = 64,
         read_timeout: float | None = 5.0,
-        write_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
     ) -> None:
         self._connections = connections
         self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
@@ -76,14 +74,13 @@ class AiohttpRequest(BaseRequest):
             self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
         )
         pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        write = self._write_timeout if isinstance(write_timeout, DefaultValue) else write_timeout
-        # aiohttp has no write timeout of its own: sending counts against the read timeout.
-        read_or_write = None if read is None and write is None else (read or 0) + (write or 0)
+        # aiohttp has no write timeout: a request's body is small and goes at once; the
+        # read timeout runs from when it was sent.
         timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None if connect is None and pool is None else (connect or 0) + (pool or 0),
             sock_connect=connect,
-            sock_read=read_or_write,
+            sock_read=read,
         )
         try:
             async with self._session.request(
