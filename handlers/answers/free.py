@@ -15,7 +15,13 @@ _PHRASES: tuple[tuple[str, bool], ...] = (
     ("niets betalen", True), ("niet betalen", True), ("kan niet betalen", True),
     ("krap", True), ("betaalbaar", True), ("affordable", True), ("arm", True), ("minima", True),
     ("bijstand", True), ("aow", True), ("weinig te besteden", True), ("rondkomen", True),
-    ("zuinig", True), ("tight", True), ("low income", True), ("on a budget", True),
+    ("zuinig", True), ("kleine beurs", True), ("krappe beurs", True), ("smalle beurs", True),
+    ("platte beurs", True), ("weinig inkomen", True), ("laag inkomen", True),
+    ("uitkering", True), ("schulden", True), ("schuldhulp", True), ("voedselbank", True),
+    ("limited income", True), ("food bank", True), ("debt", True), ("debts", True),
+    ("short of money", True), ("low on money", True), ("tight", True), ("low income", True),
+    ("on a budget", True), ("niet breed", True), ("klein bedrag", False),
+    ("small amount", False), ("bedrag", False), ("amount", False),
     ("not much money", True), ("little money", True), ("hard up", True), ("skint", True),
     ("broke", True), ("pension", True), ("benefits", True),
     ("gratis", True), ("kosteloos", True), ("free", True), ("cant afford", True),
@@ -36,6 +42,8 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("money is a bit tight", True),
     ("ik moet zuinig zijn", True),
     ("ik kan niet zo veel uitgeven", True),
+    ("ik heb een kleine beurs", True),
+    ("ik heb het niet breed", True),
     ("wandelen", None),
 )
 
