@@ -74,6 +74,9 @@ _FEW = re.compile(
 _FEW_HUNDRED = re.compile(
     r"\b(?:(?:1|een|a) paar|paar|a few|few|enkele|a couple of|couple of|wat) 100\b"
 )
+_HALF_UNIT = re.compile(
+    r"\b(?:(?:1|een) halve?|half an?|half) (km|kilometers?|kilometres?|miles?)\b"
+)
 _ONE_UNIT = re.compile(r"\b(?:a|an|one|een) (km|kilometers?|kilometres?|miles?)\b")
 _QUARTER = re.compile(r"\bkwartier(?:tje)?\b")
 _HALF_HOUR = re.compile(r"\bhalf uur(?:tje)?\b|\bhalf an hour\b")
@@ -101,6 +104,8 @@ EXAMPLES: tuple[tuple[str, int | Either[int] | None], ...] = (
     ("een paar honderd meter", 300),
     ("I can't walk far", 400),
     ("not more than a kilometre", 1000),
+    ("een halve kilometer", 500),
+    ("half a mile", 805),
     ("koffie", None),
 )
 
@@ -119,6 +124,8 @@ def _measured(text: str) -> int | None:
         return 3 * (1609 if match.group(1).startswith("mile") else 1000)
     if _FEW_HUNDRED.search(text):
         return 300
+    if match := _HALF_UNIT.search(text):  # "een halve kilometer", "half a mile"
+        return 805 if match.group(1).startswith("mile") else 500
     if match := _ONE_UNIT.search(text):  # "not more than a kilometre", "a mile"
         return 1609 if match.group(1).startswith("mile") else 1000
     if match := _KM.search(text):

@@ -15,7 +15,8 @@ _LEADS = (
     "ik heet eigenlijk", "ik heet", "ik ben het", "ikke ben", "ik ben", "dit is", "hier is",
     "de naam is", "naam is", "met", "my name is", "name is", "name's", "names", "call me",
     "i am", "i'm", "im", "its", "it's", "this is", "u spreekt met", "je spreekt met",
-    "naam:", "name:", "i am called", "i'm called", "im called", "my name's",
+    "naam:", "name:", "i am called", "i'm called", "im called", "my name's", "noemt me",
+    "noemt mij", "noemen me", "noemen mij", "everyone calls me", "people call me",
 )  # fmt: skip
 _GREETINGS = (
     "hallo", "hoi", "hai", "hey", "hi", "hello", "goedemorgen", "goedemiddag", "goedenavond",
@@ -23,6 +24,9 @@ _GREETINGS = (
 )  # fmt: skip
 # Titles keep the surname after them: "mevrouw de Boer" is called "de Boer".
 _TITLES = ("mevrouw", "mevr", "mw", "meneer", "mr", "mrs", "ms", "dhr", "heer", "juffrouw")
+_PARTICLES = frozenset(
+    {"van", "de", "der", "den", "ter", "ten", "te", "het", "'t", "von", "la", "le"}
+)  # fmt: skip
 _FAMILY = ("oma", "opa", "tante", "ome", "oom", "zuster", "de", "gewoon", "maar", "dus", "nou",
            "eigenlijk", "just", "simply")  # fmt: skip
 _LEAD_PATTERNS = {lead: re.compile(rf"(?:^|[\s,.!]){re.escape(lead)}[\s,]+") for lead in _LEADS}
@@ -58,6 +62,8 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("Bo", "Bo"),
     ("ik ben gewoon tante truus", "Truus"),
     ("Naam: Kees", "Kees"),
+    ("mijn naam is mevrouw van der Berg", "van der Berg"),
+    ("Ik ben Hendrik, maar iedereen noemt me Henk", "Henk"),
     ("i am called rosa", "Rosa"),
     ("Mimi", "Mimi"),
     ("ik weet het niet", None),
@@ -155,7 +161,11 @@ def _name_in(rest: str) -> str | None:
     if not parts:
         return None
     if parts[0].lower().rstrip(".") in _TITLES and len(parts) > 1:
-        name = " ".join(parts[1:3])
+        rest_parts = parts[1:]
+        size = 1
+        while size < len(rest_parts) and rest_parts[size - 1].lower() in _PARTICLES:
+            size += 1
+        name = " ".join(rest_parts[:size])  # "mevrouw van der Berg": "van der Berg"
     else:
         while len(parts) > 1 and parts[0].lower() in _FAMILY:
             parts = parts[1:]

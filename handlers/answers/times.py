@@ -78,7 +78,8 @@ _SPOKEN_HOURS = {
     "achten": 8, "negenen": 9, "tienen": 10, "elven": 11, "twaalven": 12,
 }  # fmt: skip
 _HOUR = re.compile(
-    r"\b(na|after|vanaf|from|voor|before|tot|until|om|at|rond|around) (\d{1,2})(?:[.:]\d\d)?"
+    r"\b(na|after|vanaf|from|voor|before|tot|until|om|at|rond|around|tussen|between)"
+    r" (\d{1,2})(?:[.:]\d\d)?"
     r"(?: ?uur| ?u\b| ?h\b| ?o ?clock| ?am| ?pm)?"
 )
 _LATER = ("na", "after", "vanaf", "from")
@@ -110,6 +111,8 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("alle dagen", (ANY,)),
     ("after lunch", ("afternoon",)),
     ("evenings after 7", ("evening",)),
+    ("alleen door de week", DAY_PARTS),
+    ("tussen 10 en 12", ("morning",)),
     ("any day except sunday", DAY_PARTS),
     ("dinsdag en zaterdag", ALL),
     ("kopje koffie", ()),
@@ -179,6 +182,7 @@ def _no_matter(said: list[str]) -> bool:
 def _read_clause(said: list[str]) -> tuple[set[str], bool]:
     """The times a clause names, and whether it names a weekday."""
     found: set[str] = set()
+    weekday = has_phrase(said, "door de week")  # before the phrases blank it out
     for phrase, keys in _PHRASES:
         if has_phrase(said, phrase):
             found.update(keys)
@@ -188,7 +192,7 @@ def _read_clause(said: list[str]) -> tuple[set[str], bool]:
                     said = said[:i] + ["_"] * size + said[i + size :]
     if _no_matter(said):
         found.add(ANY)
-    weekday = has_phrase(said, "door de week") or any(w in _WEEKDAYS for w in said)
+    weekday = weekday or any(w in _WEEKDAYS for w in said)
     for word in said:
         word = _slip(word) or word
         if word in _WORDS:
