@@ -28,7 +28,7 @@ _PHRASES: tuple[tuple[str, int], ...] = (
     ("hier vlakbij", 400), ("vlakbij", 400),
     ("loop slecht", 400), ("slecht ter been", 400), ("niet ver lopen", 400),
     ("niet goed lopen", 400), ("rollator", 400), ("around the corner", 400),
-    ("slecht lopen", 400), ("moeilijk lopen", 400),
+    ("slecht lopen", 400), ("moeilijk lopen", 400), ("loop moeilijk", 400),
     ("cant walk far", 400), ("cant walk", 400), ("cannot walk far", 400), ("walk badly", 400),
     ("walking frame", 400), ("zimmer frame", 400), ("next door", 400),
     ("in my street", 400), ("bad legs", 400), ("slechte benen", 400), ("stok", 400),

@@ -18,7 +18,7 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ("onder 4 ogen", ONE), ("one other", ONE), ("two of us", ONE), ("een andere persoon", ONE),
     ("1 andere persoon", ONE), ("alleen met iemand", ONE), ("individueel", ONE),
     ("meerdere mensen", GROUP), ("meerdere personen", GROUP), ("meer personen", GROUP),
-    ("met een paar", GROUP), ("met velen", GROUP), ("gezelschap", GROUP), ("others", GROUP),
+    ("met een paar", GROUP), ("met velen", GROUP), ("others", GROUP),
     ("several people", GROUP), ("a few people", GROUP), ("more people", GROUP),
     ("team", GROUP), ("samen met anderen", GROUP),
     ("groep", GROUP), ("groepje", GROUP), ("groepen", GROUP), ("groepjes", GROUP),

@@ -136,5 +136,5 @@ def mended(word: str, known: frozenset[str]) -> str:
             return twin
     if len(word) < 6 or simplemma.is_known(word, lang="nl") or simplemma.is_known(word, lang="en"):
         return word
-    best = process.extractOne(word, known, scorer=Levenshtein.distance, score_cutoff=1)
+    best = process.extractOne(word, sorted(known), scorer=Levenshtein.distance, score_cutoff=1)
     return str(best[0]) if best is not None else word
