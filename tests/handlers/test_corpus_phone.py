@@ -20,7 +20,8 @@ Figures, understood (wrong guesses):
         English 32/32; the misses were "iemand die mijn heg knipt" and "ik loop moeilijk".
         Those two then led to "heg"/"haag" as garden words and "loop moeilijk"; 100 % since.
     Nonsense, 24 keyboard runs, fillers and emoji through all eight readers: 14 were read
-        as a name before ("asdf" as "Asdf"); none is now, except "xyz" (a possible name).
+        as a name before ("asdf" as "Asdf"); none is now, except "xyz" (a possible name);
+        "ok?" to "only free?" is a yes, before and after.
 
 The changes were general: leads before a name ("naam is", "this is", "i am called"), a
 name before a later "ik ben 78", keyboard runs and fillers as no name; a place that is no
