@@ -28,6 +28,16 @@ _PHRASES: tuple[tuple[str, int], ...] = (
     ("hier vlakbij", 400), ("vlakbij", 400),
     ("loop slecht", 400), ("slecht ter been", 400), ("niet ver lopen", 400),
     ("niet goed lopen", 400), ("rollator", 400), ("around the corner", 400),
+    ("slecht lopen", 400), ("moeilijk lopen", 400), ("loop moeilijk", 400),
+    ("cant walk far", 400), ("cant walk", 400), ("cannot walk far", 400), ("walk badly", 400),
+    ("walking frame", 400), ("zimmer frame", 400), ("next door", 400),
+    ("in my street", 400), ("bad legs", 400), ("slechte benen", 400), ("stok", 400),
+    ("wandelstok", 400), ("walking stick", 400),
+    ("neighbourhood", 800), ("neighborhood", 800), ("mobility scooter", 2000),
+    ("wheelchair", 800), ("bicycle", 5000), ("by car", 10_000), ("drive", 10_000),
+    ("public transport", 10_000), ("dont mind", 5000), ("maakt me niet uit", 5000),
+    ("maakt mij niet uit", 5000), ("maakt niks uit", 5000), ("maakt mij niks uit", 5000),
+    ("anywhere", 10_000), ("overal", 10_000), ("omgeving", 2000), ("area", 2000),
     ("dichtbij", 800), ("dicht bij", 800), ("buurt", 800), ("nearby", 800),
     ("te voet", 800), ("lopend", 800), ("lopen", 800), ("walking distance", 800),
     ("wandelafstand", 800), ("walk", 800), ("on foot", 800), ("close", 800),
@@ -60,6 +70,14 @@ _FEW = re.compile(
     r"\b(?:(?:1|een|a) paar|paar|a few|few|enkele|a couple of|couple of|wat) "
     r"(km|kms|kilometers?|kilometres?|miles?)\b"
 )
+# "een paar honderd meter", "a few hundred metres": a few hundred is three hundred.
+_FEW_HUNDRED = re.compile(
+    r"\b(?:(?:1|een|a) paar|paar|a few|few|enkele|a couple of|couple of|wat) 100\b"
+)
+_HALF_UNIT = re.compile(
+    r"\b(?:(?:1|een) halve?|half an?|half) (km|kilometers?|kilometres?|miles?)\b"
+)
+_ONE_UNIT = re.compile(r"\b(?:a|an|one|een) (km|kilometers?|kilometres?|miles?)\b")
 _QUARTER = re.compile(r"\bkwartier(?:tje)?\b")
 _HALF_HOUR = re.compile(r"\bhalf uur(?:tje)?\b|\bhalf an hour\b")
 
@@ -83,6 +101,11 @@ EXAMPLES: tuple[tuple[str, int | Either[int] | None], ...] = (
     ("een paar kilometer", 3000),
     ("twee straten verder", 800),
     ("a few houses away", 400),
+    ("een paar honderd meter", 300),
+    ("I can't walk far", 400),
+    ("not more than a kilometre", 1000),
+    ("een halve kilometer", 500),
+    ("half a mile", 805),
     ("koffie", None),
 )
 
@@ -99,6 +122,12 @@ def _measured(text: str) -> int | None:
         return int(match.group(1)) * 1000
     if match := _FEW.search(text):
         return 3 * (1609 if match.group(1).startswith("mile") else 1000)
+    if _FEW_HUNDRED.search(text):
+        return 300
+    if match := _HALF_UNIT.search(text):  # "een halve kilometer", "half a mile"
+        return 805 if match.group(1).startswith("mile") else 500
+    if match := _ONE_UNIT.search(text):  # "not more than a kilometre", "a mile"
+        return 1609 if match.group(1).startswith("mile") else 1000
     if match := _KM.search(text):
         return round(_number(match.group(1)) * 1000)
     if match := _M.search(text):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from handlers.answers.words import clauses, has_phrase, words
+from handlers.answers.words import Clause, clauses, has_phrase, mended, words
 
 ONE, GROUP, BOTH = "one", "group", "both"
 
@@ -14,6 +14,13 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ("samen met iemand", ONE), ("een ander", ONE), ("met iemand", ONE), ("one to one", ONE),
     ("one on one", ONE),
     ("one person", ONE), ("just one", ONE), ("someone", ONE), ("maatje", ONE),
+    ("met zn tweetjes", ONE), ("tweetjes", ONE), ("onder vier ogen", ONE),
+    ("onder 4 ogen", ONE), ("one other", ONE), ("two of us", ONE), ("een andere persoon", ONE),
+    ("1 andere persoon", ONE), ("alleen met iemand", ONE), ("individueel", ONE),
+    ("meerdere mensen", GROUP), ("meerdere personen", GROUP), ("meer personen", GROUP),
+    ("met een paar", GROUP), ("met velen", GROUP), ("others", GROUP),
+    ("several people", GROUP), ("a few people", GROUP), ("more people", GROUP),
+    ("team", GROUP), ("samen met anderen", GROUP),
     ("groep", GROUP), ("groepje", GROUP), ("groepen", GROUP), ("groepjes", GROUP),
     ("club", GROUP), ("clubje", GROUP), ("meer mensen", GROUP), ("paar mensen", GROUP),
     ("met anderen", GROUP), ("paar anderen", GROUP), ("met zn allen", GROUP), ("met z n allen",
@@ -22,9 +29,11 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ("allebei", BOTH), ("beide", BOTH), ("beiden", BOTH), ("maakt niet uit", BOTH),
     ("maakt me niet uit", BOTH), ("maakt mij niet uit", BOTH), ("maakt mij niks uit", BOTH),
     ("maakt niks uit", BOTH), ("om het even", BOTH), ("both", BOTH), ("either", BOTH),
-    ("doesnt matter", BOTH), ("dont mind", BOTH),
+    ("doesnt matter", BOTH), ("dont mind", BOTH), ("geen voorkeur", BOTH),
+    ("no preference", BOTH), ("whatever", BOTH), ("het liefst allebei", BOTH),
 )  # fmt: skip
 _LONGEST_FIRST = sorted(_PHRASES, key=lambda item: -len(item[0]))
+_KNOWN = frozenset(word for phrase, _ in _PHRASES for word in phrase.split()) | {"maakt", "uit"}
 # In a clause about groups these turn it around too: "groepen vind ik te druk".
 _DISLIKE = ("te druk", "niks voor mij", "niet voor mij", "hekel aan", "too busy", "too loud")
 
@@ -36,6 +45,9 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("een klein groepje", GROUP),
     ("gezellig met een paar mensen", GROUP),
     ("mij om het even", BOTH),
+    ("allebij", BOTH),
+    ("met z'n tweetjes", ONE),
+    ("met meerdere mensen", GROUP),
     ("met één persoon of in een groep", BOTH),
     ("koffie", None),
 )
@@ -43,10 +55,11 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
 
 def read_group(text: str) -> str | None:
     """ "one", "group" or "both"; None when the text says neither."""
-    said_words = words(text)
+    said_words = [mended(word, _KNOWN) for word in words(text)]
     liked: set[str] = set()
     disliked: set[str] = set()
     for clause in clauses(text):
+        clause = Clause(tuple(mended(word, _KNOWN) for word in clause.words), clause.negated)
         said = list(clause.words)
         found: set[str] = set()
         for phrase, key in _LONGEST_FIRST:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 
+import simplemma
 from rapidfuzz import fuzz, process
 
 from handlers.answers.words import clean, words
@@ -120,6 +121,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("Oud Beijerland", "Oud-Beijerland"),
     ("Den Haag", "'s-Gravenhage"),
     ("weet ik veel", None),
+    ("ik woon in de wijk hasseler es in hengelo", "Hengelo"),
 )
 
 
@@ -148,11 +150,24 @@ def read_place(text: str, gazetteer: Gazetteer) -> str | None:
 
 
 def _named_inside(text: str, gazetteer: Gazetteer) -> Place | None:
-    """A place named anywhere in a sentence: "in het centrum van Almelo" (no typos here)."""
+    """A place named anywhere in a sentence: "in het centrum van Almelo" (no typos here).
+
+    When several are named, a name that is no everyday phrase wins over one that is
+    ("ik woon in de wijk Hasseler Es in Hengelo": Hengelo, not De Wijk), then the last."""
     said = words(text)
+    found: list[tuple[bool, int, Place]] = []
+    taken: set[int] = set()
     for size in (3, 2, 1):
         for start in range(len(said) - size + 1):
+            span = set(range(start, start + size))
             key = _key(" ".join(said[start : start + size]))
-            if len(key) >= 3 and key in gazetteer.by_name:
-                return gazetteer.by_name[key]
-    return None
+            if len(key) >= 3 and key in gazetteer.by_name and not span & taken:
+                taken |= span
+                everyday = all(_everyday(word) for word in said[start : start + size])
+                found.append((not everyday, start, gazetteer.by_name[key]))
+    return max(found, key=lambda item: item[:2])[2] if found else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _everyday(word: str) -> bool:
+    return bool(simplemma.is_known(word, lang="nl"))

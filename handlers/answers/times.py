@@ -36,6 +36,14 @@ _PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("maakt niet uit", (ANY,)), ("maakt me niet uit", (ANY,)), ("maakt mij niet uit", (ANY,)),
     ("wanneer je wilt", (ANY,)), ("wanneer dan ook", (ANY,)), ("elk moment", (ANY,)),
     ("any time", (ANY,)), ("doesnt matter", (ANY,)), ("kan altijd", (ANY,)),
+    ("wanneer het uitkomt", (ANY,)), ("als het uitkomt", (ANY,)), ("most days", (ANY,)),
+    ("alle dagen", (ANY,)), ("elke dag", (ANY,)), ("iedere dag", (ANY,)), ("de hele week", (ANY,)),
+    ("every day", (ANY,)), ("any day", (ANY,)), ("all week", (ANY,)),
+    ("all day", ("morning", "afternoon")), ("the whole day", ("morning", "afternoon")),
+    ("before lunch", ("morning",)), ("after lunch", ("afternoon",)),
+    ("after dinner", ("evening",)), ("after supper", ("evening",)), ("after tea", ("evening",)),
+    ("in de namiddag", ("afternoon",)),
+    ("in de voormiddag", ("morning",)), ("at night", ("evening",)),
 )  # fmt: skip
 _WORDS: dict[str, tuple[str, ...]] = {
     "ochtend": ("morning",), "ochtends": ("morning",), "sochtends": ("morning",),
@@ -52,6 +60,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "saturdays": ("weekend",), "sundays": ("weekend",),
     "overdag": ("morning", "afternoon"), "daytime": ("morning", "afternoon"),
     "altijd": (ANY,), "anytime": (ANY,), "whenever": (ANY,), "always": (ANY,),
+    "flexibel": (ANY,), "flexible": (ANY,), "ochtenden": ("morning",),
+    "middagen": ("afternoon",), "avonden": ("evening",), "lunchtime": ("afternoon",),
 }  # fmt: skip
 # Days of the week and "doordeweeks": not the weekend, but no time of day.
 _WEEKDAYS = (
@@ -68,7 +78,8 @@ _SPOKEN_HOURS = {
     "achten": 8, "negenen": 9, "tienen": 10, "elven": 11, "twaalven": 12,
 }  # fmt: skip
 _HOUR = re.compile(
-    r"\b(na|after|vanaf|from|voor|before|tot|until|om|at|rond|around) (\d{1,2})(?:[.:]\d\d)?"
+    r"\b(na|after|vanaf|from|voor|before|tot|until|om|at|rond|around|tussen|between)"
+    r" (\d{1,2})(?:[.:]\d\d)?"
     r"(?: ?uur| ?u\b| ?h\b| ?o ?clock| ?am| ?pm)?"
 )
 _LATER = ("na", "after", "vanaf", "from")
@@ -97,6 +108,12 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("savonts", ("evening",)),
     ("ik moet zorgen voor mijn man", ()),
     ("op dinsdag", DAY_PARTS),
+    ("alle dagen", (ANY,)),
+    ("after lunch", ("afternoon",)),
+    ("evenings after 7", ("evening",)),
+    ("alleen door de week", DAY_PARTS),
+    ("tussen 10 en 12", ("morning",)),
+    ("any day except sunday", DAY_PARTS),
     ("dinsdag en zaterdag", ALL),
     ("kopje koffie", ()),
 )
@@ -123,9 +140,10 @@ def _clock(text: str) -> tuple[set[str], set[str]]:
     said = " ".join(str(_SPOKEN_HOURS.get(word, word)) for word in text.split())
     found: set[str] = set()
     ruled_out: set[str] = set()
+    evening = any(word in said for word in ("avond", "evening", "night"))  # "evenings after 7"
     for match in _HOUR.finditer(digits(said)):
         word, hour = match.group(1), int(match.group(2))
-        part = _part_of_day(hour, pm=match.group(0).endswith("pm"))
+        part = _part_of_day(hour, pm=match.group(0).endswith("pm") or evening)
         if part is None:
             continue
         order = list(DAY_PARTS)
@@ -164,6 +182,7 @@ def _no_matter(said: list[str]) -> bool:
 def _read_clause(said: list[str]) -> tuple[set[str], bool]:
     """The times a clause names, and whether it names a weekday."""
     found: set[str] = set()
+    weekday = has_phrase(said, "door de week")  # before the phrases blank it out
     for phrase, keys in _PHRASES:
         if has_phrase(said, phrase):
             found.update(keys)
@@ -173,7 +192,7 @@ def _read_clause(said: list[str]) -> tuple[set[str], bool]:
                     said = said[:i] + ["_"] * size + said[i + size :]
     if _no_matter(said):
         found.add(ANY)
-    weekday = has_phrase(said, "door de week") or any(w in _WEEKDAYS for w in said)
+    weekday = weekday or any(w in _WEEKDAYS for w in said)
     for word in said:
         word = _slip(word) or word
         if word in _WORDS:

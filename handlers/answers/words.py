@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 
 import simplemma
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from text_to_num import alpha2digit
 
 from handlers.taxonomy import normalise
@@ -21,7 +23,12 @@ NEGATIONS = frozenset(
      "cant", "anymore", "nimmer", "nergens"}
 )  # fmt: skip
 # Words that start a new clause: "..., maar ...", "... but ...", "wel ...".
-_BREAKS = frozenset({"maar", "but", "wel", "behalve", "except", "alleen", "though", "however"})
+_BREAKS = frozenset(
+    {"maar", "but", "wel", "behalve", "except", "excluding", "uitgezonderd", "alleen", "though",
+     "however"}
+)  # fmt: skip
+# A clause that starts with these names what is left out.
+_EXCEPT = frozenset({"behalve", "except", "excluding", "uitgezonderd"})
 _PUNCTUATION = re.compile(r"[.,;:!?()\n]+|\s-\s")
 # A clause that is only "niet meer" ("dat gaat nu niet meer") turns the one before around.
 _ONLY_NEGATION = frozenset(
@@ -82,6 +89,7 @@ def clauses(text: str) -> list[Clause]:
     found: list[Clause] = []
     for part in parts:
         negated = any(word in NEGATIONS for word in part) or "used to" in " ".join(part)
+        negated = negated or part[0] in _EXCEPT  # "alles behalve koken", "except sundays"
         if negated and found and set(part) <= _ONLY_NEGATION:
             found[-1] = Clause(found[-1].words, True)
             continue
@@ -120,3 +128,19 @@ def has_phrase(text_words: list[str] | tuple[str, ...], phrase: str) -> bool:
     wanted = phrase.split()
     size = len(wanted)
     return any(list(text_words[i : i + size]) == wanted for i in range(len(text_words)))
+
+
+@functools.lru_cache(maxsize=8192)
+def mended(word: str, known: frozenset[str]) -> str:
+    """The word, or the known word it is a typing slip of: the "ij"/"ei" twin ("allebij"),
+    or one letter off in a word of six or more ("tweetjse") that is no Dutch or English
+    word itself. `known` is built once per reader; the answer is cached per word."""
+    if word in known or not word.isalpha():
+        return word
+    for a, b in (("ij", "ei"), ("ei", "ij")):
+        if a in word and (twin := word.replace(a, b)) in known:
+            return twin
+    if len(word) < 6 or simplemma.is_known(word, lang="nl") or simplemma.is_known(word, lang="en"):
+        return word
+    best = process.extractOne(word, sorted(known), scorer=Levenshtein.distance, score_cutoff=1)
+    return str(best[0]) if best is not None else word

@@ -677,6 +677,8 @@ BAD = [
     Bad("forged-consent", Raw("0:yes:nl"), "button.stale"),
     Bad("stale-button", Stale("skip"), "button.stale"),
     Bad("out-of-range", Text("99"), "number.out_of_range"),
+    Bad("keyboard-run", Text("asdf"), None),
+    Bad("question-marks", Text("???"), None),
 ]
 BAD_AT_PLACE = [
     Bad("unknown-postcode-1000", Text("1000"), "place.unknown_postcode"),
@@ -739,7 +741,7 @@ async def test_odd_input_changes_nothing_and_asks_again(
 
 def test_odd_inputs_are_tried_at_every_step() -> None:
     assert set(EVERY_STEP) == {step.name for step in INTAKE} | {"done", *SIDE_STEPS}
-    assert len(BAD_ROWS) == len(BAD) + len(BAD_AT_PLACE) == 20
+    assert len(BAD_ROWS) == len(BAD) + len(BAD_AT_PLACE) == 22
 
 
 # -- before consent: the welcome, and nothing stored ----------------------------------------
