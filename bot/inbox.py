@@ -30,6 +30,7 @@ from bot.scheduler import Clock, UnitOfWork
 from handlers.conversation import Conversations
 from handlers.i18n import Texts, pick_language
 from handlers.messages import Inbound, Reply
+from storage.outbox import MASK_WHEN_SENT
 from storage.records import InboxUpdate
 from storage.store import Store
 from storage.verbs import utcnow
@@ -92,6 +93,7 @@ def merge_replies(
                 columns=reply.columns,
                 about=tuple(sorted({*first.about, *reply.about})),
                 introduction_id=first.introduction_id or reply.introduction_id,
+                secret=first.secret or reply.secret,
             )
         merged.append(reply)
     return merged
@@ -123,6 +125,8 @@ def reply_drafts(replies: Sequence[Reply], extra: Mapping[str, Any] | None = Non
             hints["location"] = reply.request_location
         if reply.columns != 1:
             hints["columns"] = reply.columns
+        if reply.secret:
+            hints[MASK_WHEN_SENT] = True
         drafts.append(
             Draft(
                 reply.text,

@@ -20,12 +20,12 @@ either side cancels it.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from handlers.errors import InvalidAnswer, NotAllowed
 from handlers.i18n import Texts
 from handlers.ideas import IDEAS_KEY, check_suggestion, reason_tags
-from handlers.introduction_states import ACCEPT, ACCEPTED, DECLINE, REQUESTED
+from handlers.introduction_states import ACCEPT, ACCEPTED, CLOSED, DECLINE, REQUESTED
 from handlers.messages import Option
 from handlers.parties import (
     Queue,
@@ -42,6 +42,7 @@ from handlers.relay import RELAY_STEP, end_relay
 from handlers.reporting import REPORT, report, report_key
 from handlers.taxonomy import Taxonomy
 from handlers.turn import Turn
+from storage.protocols import BlockActions
 from storage.records import Introduction
 from storage.store import Store
 
@@ -189,10 +190,12 @@ async def send_request(
     """Ask the other side: first name, area and what fits; never contact details."""
     queue = queue or store.queue_message
     requester = await store.get_person(intro.requester_id)
+    if requester is not None and requester.blocked:  # their requests stopped with the block
+        return
     initiative = await store.get_initiative(intro.initiative_id) if intro.initiative_id else None
     for person_id in await target_people(store, intro):
         person = await store.get_person(person_id)
-        if person is None:
+        if person is None or person.blocked:  # a blocked organiser is asked nothing more
             continue
         lang = person.language
         tags = [t for t in intro.reason.split(",") if t in taxonomy]
@@ -213,6 +216,35 @@ async def send_request(
             (report_key(intro.id), texts(lang, "button.report")),
         )
         await queue(person_id, text, options, introduction_id=intro.id, about=(intro.requester_id,))
+
+
+async def stop_for_block(
+    store: BlockActions, texts: Texts, person_id: int, *, now: datetime
+) -> int:
+    """A moderator blocked `person_id`: the requests still waiting that involve them stop
+    (`close_requests_of`: no reminder, no expiry message, and an answer from either side
+    finds the request closed). Each resident who was waiting on one is told kindly that it
+    will not go on, in their language, with the way to other ideas; no reason is given.
+    Requests the blocked person asked themselves stop quietly: nobody waits on them.
+    Returns how many stopped.
+
+    Unblocking restores nothing by itself: the stopped requests stay closed (one request
+    per resident and initiative or neighbour, as after a decline), the residents were told
+    already, and only the suggestions come back (`storage.matching`)."""
+    stopped = await store.close_requests_of(person_id, now=now)
+    for request in stopped:
+        if request.requester_id is None:
+            continue
+        lang = request.language
+        name = request.other_side or texts(lang, "intro.someone")
+        await store.queue_message(
+            request.requester_id,
+            texts(lang, "intro.stopped", name=name),
+            ((IDEAS_KEY, texts(lang, "menu.ideas")),),
+            introduction_id=request.introduction_id,
+            about=request.named,
+        )
+    return len(stopped)
 
 
 # -- answering (x:<id>:<action>) -------------------------------------------------------
@@ -244,7 +276,10 @@ async def act(turn: Turn, choice: str) -> None:
             await report(turn, intro, as_requester=as_requester)
             return
     if action in ("accept", "decline") and as_target:
-        if intro.status != REQUESTED:  # answered, expired or withdrawn meanwhile
+        if intro.status == CLOSED or turn.person.blocked:  # stopped (see `stop_for_block`)
+            turn.say(turn.t("intro.stopped_here"))
+            turn.ask_after = True
+        elif intro.status != REQUESTED:  # answered, expired or withdrawn meanwhile
             turn.say(turn.t("intro.too_late"))
             turn.ask_after = True
         elif action == "decline":
@@ -314,6 +349,9 @@ async def _decline(turn: Turn, intro: Introduction, *, noted: bool = True) -> No
 
 async def _accept(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:
     intro = await turn.store.get_introduction(intro_id)
+    if intro is not None and (intro.status == CLOSED or turn.person.blocked):
+        turn.say(turn.t("intro.stopped_here"))  # blocked while choosing a route
+        return
     if intro is None or intro.status != REQUESTED:
         turn.say(turn.t("intro.too_late" if intro else "intro.gone"))
         return

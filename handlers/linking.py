@@ -72,7 +72,7 @@ async def give_code(turn: Turn) -> None:
     for _ in range(10):
         code = f"{secrets.randbelow(10**6):06d}"
         if await turn.store.save_link_code(turn.person.id, code, now=turn.now):
-            turn.say(turn.t("link.code", code=_shown(code)))
+            turn.say(turn.t("link.code", code=_shown(code)), secret=True)
             return
     turn.say(turn.t("error.sorry"))  # ten live codes in a row: practically never
 

@@ -72,7 +72,8 @@ class Reply:
     `request_location`, when set, is the label of a "share my location" button for channels
     that have one. `about` names the other people the text names or whose contact details
     it carries, and `introduction_id` the introduction it belongs to: erasing one of them
-    cancels it if it was not sent yet, and redacts it in the logs.
+    cancels it if it was not sent yet, and redacts it in the logs. `secret` marks a text
+    that shows a one-time code ("koppel"): once delivered, the stored copy keeps it masked.
     """
 
     text: str
@@ -83,3 +84,4 @@ class Reply:
     columns: int = 1
     about: tuple[int, ...] = ()
     introduction_id: int | None = None
+    secret: bool = False

@@ -108,6 +108,18 @@ def read_command(text: str) -> Command | None:
     return _COMMANDS.get(folded)
 
 
+_LINK_WORDS = ("koppel", "koppelen", "koppeling")
+
+
+def is_link_request(text: str) -> bool:
+    """ "koppel", "koppelen", "link", or a close typo ("kopel", "koppelne"): asking to link
+    chats."""
+    if read_command(text) is Command.LINK:
+        return True
+    folded = fold(text)
+    return any(_close(folded, word) for word in _LINK_WORDS)
+
+
 def is_greeting(text: str) -> bool:
     return fold(text) in GREETINGS
 

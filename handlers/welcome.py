@@ -17,6 +17,7 @@ from handlers.reading import (
     fold,
     has_words,
     is_greeting,
+    is_link_request,
     read_command,
     read_yes_no,
 )
@@ -94,6 +95,8 @@ def read_stranger(texts: Texts, msg: Inbound, *, welcomed: bool = False) -> Stra
         return StrangerAnswer(
             None, welcome(texts, language, intro_key="welcome.organiser", invite=code)
         )
+    if is_link_request(text):  # linking from this side: how it works, then the question
+        return StrangerAnswer(None, welcome(texts, language, intro_key="link.before_consent"))
     yes_no = read_yes_no(text)
     command = read_command(text)
     for lang in LANGUAGES:  # the button's words, typed

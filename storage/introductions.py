@@ -6,17 +6,21 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     BlockRow,
     DismissalRow,
     InitiativeOrganiserRow,
+    InitiativeRow,
     IntroductionRow,
     JobRow,
+    OutboxRow,
+    PersonRow,
 )
-from storage.records import Introduction
-from storage.verbs import Verbs, aware
+from storage.records import Introduction, StoppedRequest
+from storage.verbs import Verbs, as_utc, aware
 
 INTRODUCTION_FIELDS = frozenset(
     {
@@ -210,6 +214,86 @@ class IntroductionVerbs(Verbs):
             .order_by(IntroductionRow.id)
         )
         return [_introduction(r) for r in rows]
+
+    async def close_requests_of(self, person_id: int, *, now: datetime) -> list[StoppedRequest]:
+        """A moderator blocked this person: every request still waiting for an answer that
+        involves them stops. That is a request asked by them, to them as a neighbour, or to
+        an initiative they organise (which is no longer suggested either). Each is closed
+        in one conditional update (an answer racing it either wins first or finds it
+        closed); its timers are marked done and the request messages not yet sent are
+        dropped. Returned with what the resident who asked needs to be told.
+
+        Unblocking restores nothing: a closed request stays closed."""
+        organised = select(InitiativeOrganiserRow.initiative_id).where(
+            InitiativeOrganiserRow.person_id == person_id
+        )
+        waiting = (
+            LIVE,
+            IntroductionRow.status == "requested",
+            or_(
+                IntroductionRow.requester_id == person_id,
+                IntroductionRow.neighbour_id == person_id,
+                IntroductionRow.initiative_id.in_(organised),
+            ),
+        )
+        ids = list(await self._session.scalars(select(IntroductionRow.id).where(*waiting)))
+        if not ids:
+            return []
+        # The timers' locks first, as `change_introduction` and the scheduler take them.
+        await self._session.execute(
+            select(JobRow.id)
+            .where(JobRow.introduction_id.in_(ids), JobRow.done_at.is_(None))
+            .with_for_update()
+        )
+        closed = list(
+            await self._session.scalars(
+                update(IntroductionRow)
+                .where(IntroductionRow.id.in_(ids), *waiting)
+                .values(status="closed", ended_at=now)
+                .returning(IntroductionRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if not closed:
+            return []
+        await self._session.execute(
+            update(JobRow)
+            .where(JobRow.introduction_id.in_(closed), JobRow.done_at.is_(None))
+            .values(done_at=as_utc(now))
+        )
+        neighbour = aliased(PersonRow)
+        rows = (
+            await self._session.execute(
+                select(IntroductionRow, PersonRow.language, InitiativeRow.title, neighbour)
+                .join(PersonRow, PersonRow.id == IntroductionRow.requester_id)
+                .outerjoin(InitiativeRow, InitiativeRow.id == IntroductionRow.initiative_id)
+                .outerjoin(neighbour, neighbour.id == IntroductionRow.neighbour_id)
+                .where(IntroductionRow.id.in_(closed))
+                .order_by(IntroductionRow.id)
+            )
+        ).all()
+        stopped: list[StoppedRequest] = []
+        for intro, language, title, other in rows:
+            asked_by = intro.requester_id if intro.requester_id != person_id else None
+            await self._session.execute(  # the request (or its reminder) not delivered yet
+                delete(OutboxRow).where(
+                    OutboxRow.introduction_id == intro.id,
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.failed_at.is_(None),
+                    OutboxRow.person_id != intro.requester_id,
+                )
+            )
+            named = (intro.requester_id, intro.neighbour_id, intro.answered_by_id)
+            stopped.append(
+                StoppedRequest(
+                    introduction_id=intro.id,
+                    requester_id=asked_by,
+                    language=language,
+                    other_side=title if other is None else other.first_name,
+                    named=tuple(p for p in named if p),
+                )
+            )
+        return stopped
 
     async def add_dismissal(
         self,

@@ -14,6 +14,7 @@ the moderators' view.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -29,6 +30,12 @@ from storage.verbs import Verbs, as_utc, aware, utcnow
 LEASE = timedelta(seconds=30)
 # `last_error` of a message held back until the person writes again (WhatsApp's window).
 HELD = "held: waiting for the person to write"
+# The `extra` flag of a message that shows a one-time link code (`handlers.linking`): once
+# it is delivered (or given up), the stored text keeps the code masked. Set when the
+# message is queued, never guessed from a message's text.
+MASK_WHEN_SENT = "mask_code"
+_CODE = re.compile(r"(?<![\w+])\d{3}[\s.-]?\d{3}(?!\w)")
+CODE_MASK = "••• •••"
 
 
 _OUTBOX = cast(Table, OutboxRow.__table__)
@@ -52,6 +59,7 @@ _RECORD_PART = (
         claimed_until=bindparam("claimed_until"),
     )
 )
+_RECORD_LAST_PART = _RECORD_PART.returning(_OUTBOX.c.extra)
 
 
 @functools.cache
@@ -243,7 +251,24 @@ class OutboxVerbs(Verbs):
         else:  # the next part may take as long again: renew the lease
             values = {"sent_at": None, "claimed_until": utcnow() + lease}
         values.update(message_id=message_id, parts_sent=parts_sent)
-        await self._session.execute(_RECORD_PART, values)
+        if not done:
+            await self._session.execute(_RECORD_PART, values)
+            return
+        extra = (await self._session.execute(_RECORD_LAST_PART, values)).scalar()
+        await self._mask_if_flagged(message_id, extra)
+
+    async def _mask_if_flagged(self, message_id: int, extra: Any) -> None:
+        """A delivered (or given up) message flagged `MASK_WHEN_SENT`: its stored text no
+        longer holds the code, while it waits for housekeeping."""
+        if not isinstance(extra, dict) or not extra.get(MASK_WHEN_SENT):
+            return
+        text = await self._session.scalar(select(OutboxRow.text).where(OutboxRow.id == message_id))
+        if text is not None:
+            await self._session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message_id)
+                .values(text=_CODE.sub(CODE_MASK, text))
+            )
 
     async def retry_delivery(
         self, message_id: int, *, at: datetime, error: str, count_attempt: bool = True
@@ -263,12 +288,18 @@ class OutboxVerbs(Verbs):
     async def fail_delivery(self, message_id: int, *, now: datetime, error: str) -> int | None:
         """Give a message up: it stays, visible as failed, and the chat's next one may go.
         Returns the person behind the chat, when there is one."""
-        return await self._session.scalar(
-            update(OutboxRow)
-            .where(OutboxRow.id == message_id)
-            .values(failed_at=as_utc(now), claimed_until=None, last_error=error[:80])
-            .returning(OutboxRow.person_id)
-        )
+        found = (
+            await self._session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message_id)
+                .values(failed_at=as_utc(now), claimed_until=None, last_error=error[:80])
+                .returning(OutboxRow.person_id, OutboxRow.extra)
+            )
+        ).first()
+        if found is None:
+            return None
+        await self._mask_if_flagged(message_id, found.extra)
+        return None if found.person_id is None else int(found.person_id)
 
     async def mark_account_unreachable(self, channel: str, external_id: str) -> None:
         """The platform refuses messages to this account (blocked): only this channel stops;

@@ -18,6 +18,7 @@ from storage.records import (
     Person,
     ReportedThing,
     Scope,
+    StoppedRequest,
     Ticket,
     TicketMessage,
 )
@@ -53,7 +54,23 @@ class TicketActions(Protocol):
     ) -> int: ...
 
 
-class DashboardStore(TicketActions, Protocol):
+class BlockActions(Protocol):
+    """What stopping a blocked person's waiting requests needs."""
+
+    async def close_requests_of(self, person_id: int, *, now: datetime) -> list[StoppedRequest]: ...
+
+    async def queue_message(
+        self,
+        person_id: int,
+        text: str,
+        options: Sequence[tuple[str, str]] = (),
+        *,
+        introduction_id: int | None = None,
+        about: Collection[int] = (),
+    ) -> int: ...
+
+
+class DashboardStore(TicketActions, BlockActions, Protocol):
     """Everything the moderators' dashboard may ask of storage."""
 
     async def get_moderator(self, moderator_id: int) -> Moderator | None: ...

@@ -171,6 +171,20 @@ class Introduction:
 
 
 @dataclass(frozen=True)
+class StoppedRequest:
+    """A waiting request stopped by a moderator's block, as the resident who asked is told:
+    their language, and the other side as they know it (an initiative's title or a
+    neighbour's first name; None when unknown). `requester_id` is None when the blocked
+    person asked it themselves: nobody is waiting on it."""
+
+    introduction_id: int
+    requester_id: int | None
+    language: str
+    other_side: str | None
+    named: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Candidate:
     """Someone or something that might suit a resident, as matching needs it.
 

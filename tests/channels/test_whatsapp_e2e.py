@@ -454,3 +454,56 @@ async def test_a_telegram_resident_links_her_whatsapp_with_a_code(
     await settle(app)
     assert any(body_of(s) == "Een bericht voor Anna" for s in anna.messages())
     assert len(on_telegram.records()) == before
+
+
+async def _telegram_outbox(app: App) -> list[tuple[str, bool]]:
+    """Every Telegram outbox row: its stored text, and whether it was recorded as sent;
+    once nothing waits to go."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    while True:
+        async with app.database.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(OutboxRow.text, OutboxRow.sent_at).where(OutboxRow.channel == "telegram")
+                )
+            ).all()
+        if all(sent is not None for _, sent in rows):
+            return [(text, sent is not None) for text, sent in rows]
+        assert loop.time() < deadline, "telegram messages were not recorded as sent"
+        await asyncio.sleep(0.01)
+
+
+async def test_koppel_typed_in_a_new_whatsapp_chat_explains_how_and_the_code_is_not_kept(
+    app: App, anna: Phone, wa: FakeWhatsApp, tg: FakeTelegram, bot: Running
+) -> None:
+    """Anna types "koppel" on WhatsApp before she has a profile there: she is told how
+    linking works from this side, then gets the consent question as usual. On Telegram she
+    asks for the code; once it is delivered, no outbox row holds it any more. Typed on
+    WhatsApp, the code links the chats as before."""
+    explained = await anna.say("koppel")
+    steps = t(app, "link.before_consent").split("\n")
+    assert all(any(step in body_of(s) for s in explained) for step in steps), explained
+    assert last_text(explained) == t(app, "welcome.consent")
+    assert any(title == t(app, "button.consent_yes") for *_, title in choices(explained[-1]))
+    assert await person_of(app, anna) is None  # nothing stored
+
+    on_telegram = Peer(tg, tg.user(5303, first_name="Anna"))
+    await on_telegram.say("hallo", 2)
+    await on_telegram.tap(t(app, "button.consent_yes"), 2)
+    await on_telegram.say("Anna", 2)
+    code_message, *_ = await on_telegram.say("koppel", 3)
+    found = re.search(r"\b(\d{3}) (\d{3})\b", code_message.text or "")
+    assert found, code_message.text  # she did receive it
+    code = found.group(1) + found.group(2)
+    stored = await _telegram_outbox(app)
+    assert stored and all(sent for _, sent in stored)
+    assert not any(code in text or found.group(0) in text for text, _ in stored), stored
+    assert any(t(app, "link.code", code="••• •••") in text for text, _ in stored), stored
+    assert sum("••• •••" in text for text, _ in stored) == 1  # only the flagged message
+
+    asked = await anna.say(code)
+    assert last_text(asked) == t(app, "link.confirm", name="Anna")
+    await anna.tap("Ja, dat ben ik")
+    linked = await person_of(app, anna)
+    assert linked is not None and linked.id == (await telegram_person_of(app, on_telegram)).id

@@ -1,10 +1,27 @@
 """A block covers the organiser role: while a moderator blocks an organiser, their
-initiative is not suggested and takes no new requests; lifting the block restores both."""
+initiative is not suggested and takes no new requests; lifting the block restores both.
+Requests that were waiting when the block came stop: no reminder, no answer from the
+blocked side, the residents who asked are told kindly; unblocking does not restart them."""
 
 from __future__ import annotations
 
+from handlers.ideas import IDEAS_KEY
+from handlers.introductions import stop_for_block
 from storage.records import Scope
-from tests.handlers.test_introductions import SOUP, T0, WALK, World, ask, refused, world
+from tests.handlers.test_introductions import (
+    DAY,
+    SOUP,
+    T0,
+    TEXTS,
+    WALK,
+    Member,
+    World,
+    ask,
+    choose_route,
+    nl,
+    refused,
+    world,
+)
 
 __all__ = ["world"]  # the neighbourhood fixture of test_introductions
 
@@ -43,3 +60,126 @@ async def test_blocking_someone_else_leaves_the_initiative_alone(world: World) -
     await _block(world, "Piet", blocked=True)  # a resident who organises nothing
     await anna.send("ideeën")
     assert SOUP in anna.text
+
+
+# -- requests that were waiting when the block came ---------------------------------------
+
+
+async def _block_and_stop(world: World, name: str) -> int:
+    """What the dashboard does when a moderator blocks `name`."""
+    async with world.app.database.unit_of_work() as store:
+        found = await store.set_blocked(Scope(None), world[name].person_id, blocked=True, now=T0)
+        assert found is not None
+        return await stop_for_block(store, TEXTS, found.id, now=T0)
+
+
+def _never_reached(world: World, recipient: str, owner: Member, since: int) -> None:
+    """Nothing sent to `recipient` after message `since` holds any contact of `owner`."""
+    contacts = (owner.phone, owner.typed_phone, owner.username or "")
+    for sent in world.ledger.sent[since:]:
+        if sent.to == recipient:
+            blob = "\n".join([sent.text, *(o.label for o in sent.options)])
+            assert not any(contact in blob for contact in contacts), sent
+
+
+async def test_a_request_waiting_on_a_blocked_organiser_stops_and_the_resident_is_told(
+    world: World,
+) -> None:
+    anna, henk, bram = world["Anna"], world["Henk"], world["Bram"]
+    intro = await ask(world, anna, f"i:{world.soup}", "phone")  # her number, kept back
+    for organiser in (henk, bram):
+        (request,) = await world.take(organiser)
+        assert f"x:{intro.id}:accept" in [o.key for o in request.options]
+    await world.take(anna)
+    mark = len(world.ledger.sent)
+
+    assert await _block_and_stop(world, "Henk") == 1
+    (told,) = await world.take(anna)
+    assert told.text == nl("intro.stopped", name=SOUP)  # kind, no reason given
+    assert "blok" not in told.text.lower() and "Henk" not in told.text
+    assert [o.key for o in told.options] == [IDEAS_KEY]
+    stopped = await world.intro(intro.id)
+    assert (stopped.status, stopped.target_route, stopped.target_contact) == ("closed", None, None)
+    assert await world.pending_jobs(intro.id) == []
+
+    # No reminder three days later, no expiry message after seven.
+    assert await world.run_due(T0 + 3 * DAY) == 0
+    assert await world.run_due(T0 + 8 * DAY) == 0
+    await world.assert_quiet()
+
+    # The blocked organiser presses yes on the old request: a kind, plain answer, nothing
+    # else; the same for no, and for the other organiser, who finds it stopped too.
+    for who, action in ((henk, "accept"), (henk, "decline"), (bram, "accept")):
+        await who.press(f"x:{intro.id}:{action}")
+        assert who.last[0].text == nl("intro.stopped_here"), (who.name, action)
+        assert nl("intro.route_question") not in who.text
+    await world.assert_quiet()
+    _never_reached(world, "Henk", anna, mark)
+    assert (await world.intro(intro.id)).status == "closed"
+
+    # Her suggestions are still there (without the blocked organiser's initiative).
+    await anna.tap("Ideeën voor mij")
+    assert WALK in anna.text and SOUP not in anna.text
+
+
+async def test_an_organiser_blocked_while_choosing_a_route_reaches_nobody(world: World) -> None:
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await ask(world, anna, f"i:{world.soup}", "phone")
+    await world.clear()
+    mark = len(world.ledger.sent)
+    await henk.press(f"x:{intro.id}:accept")
+    assert henk.last[0].text == nl("intro.route_question")
+
+    await _block_and_stop(world, "Henk")
+    await choose_route(henk, "phone")  # his answer comes after the block
+    assert henk.last[0].text == nl("intro.stopped_here")
+    (told,) = await world.take(anna)
+    assert told.text == nl("intro.stopped", name=SOUP)
+    await world.assert_quiet()
+    _never_reached(world, "Henk", anna, mark)
+    _never_reached(world, "Anna", henk, mark)
+    assert (await world.intro(intro.id)).status == "closed"
+
+
+async def test_a_request_not_yet_delivered_never_reaches_the_blocked_organiser(
+    world: World,
+) -> None:
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await ask(world, anna, f"i:{world.soup}", "username")
+    await _block_and_stop(world, "Henk")  # before the request went out
+    for organiser in (henk, world["Bram"]):
+        assert await world.take(organiser) == []
+    texts = [reply.text for reply in await world.take(anna)]
+    assert texts == [nl("intro.stopped", name=SOUP)]
+    assert (await world.intro(intro.id)).status == "closed"
+
+
+async def test_a_blocked_residents_own_request_stops_quietly(world: World) -> None:
+    anna, piet = world["Anna"], world["Piet"]
+    intro = await ask(world, anna, f"p:{piet.person_id}", "phone")
+    await world.clear()
+    mark = len(world.ledger.sent)
+    assert await _block_and_stop(world, "Anna") == 1
+    await world.assert_quiet()  # nobody was waiting on it: nobody is told
+    await piet.press(f"x:{intro.id}:accept")
+    assert piet.last[0].text == nl("intro.stopped_here")
+    _never_reached(world, "Piet", anna, mark)
+    assert await world.run_due(T0 + 3 * DAY) == 0
+    await world.assert_quiet()
+
+
+async def test_unblocking_restores_nothing_but_the_suggestions(world: World) -> None:
+    anna = world["Anna"]
+    intro = await ask(world, anna, f"i:{world.soup}", "bot")
+    await world.clear()
+    await _block_and_stop(world, "Henk")
+    await world.clear()
+    await _block(world, "Henk", blocked=False)
+    await world.assert_quiet()  # nobody is told anything more
+    assert (await world.intro(intro.id)).status == "closed"
+    assert await world.pending_jobs(intro.id) == []
+    carla = world["Carla"]  # the initiative is suggested again, to those who never asked
+    await carla.send("ideeën")
+    assert SOUP in carla.text
+    await anna.send("ideeën")  # one request per initiative, as after a decline
+    assert SOUP not in anna.text

@@ -14,7 +14,7 @@ from bot.app import App, open_app
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import LinkCodeRow, MessageLogRow, OutboxRow
-from tests.handlers.test_introductions import T0, Clock, nl
+from tests.handlers.test_introductions import T0, TEXTS, Clock, nl
 from tests.harness import Resident, known, person_of, row_counts, seed_places
 
 PHONE = "31612345678"
@@ -238,3 +238,56 @@ async def test_messages_go_to_the_reachable_chat_she_last_wrote_from(
     assert await addressed() == ("telegram", "anna-tg")  # WhatsApp blocked: Telegram
     person = await person_of(linked_app.database, anna)
     assert person is not None and person.reachable  # reachability is per chat
+
+
+# -- asking to link in a chat that is still new ------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["koppel", "Koppelen", "link", "kopel", "koppelne"])
+async def test_asking_to_link_in_a_new_chat_explains_how_and_the_code_still_works(
+    linked_app: App, word: str
+) -> None:
+    phone = whatsapp(linked_app)
+    before = await row_counts(linked_app.database)
+    await phone.send(word)
+    assert nl("link.before_consent") in phone.text  # how it works from this side
+    assert "‘koppel’" in phone.text and "code" in phone.text
+    assert phone.last[-1].text == nl("welcome.consent")  # then the question, as usual
+    assert phone.find("ja, ik doe mee")
+    assert await person_of(linked_app.database, phone) is None  # nothing stored
+    after = await row_counts(linked_app.database)
+    assert after["people"] == before["people"] and after["identities"] == before["identities"]
+
+    # as explained: a code from the chat she already uses, typed here
+    anna, person_id = await anna_on_telegram(linked_app)
+    code = await code_of(anna)
+    await phone.send(code)
+    assert phone.text == nl("link.confirm", name="Anna")
+    await phone.tap("Ja, dat ben ik")
+    linked = await person_of(linked_app.database, phone)
+    assert linked is not None and linked.id == person_id
+
+
+async def test_the_explanation_comes_in_english_too(linked_app: App) -> None:
+    phone = Resident(
+        linked_app.conversations, external_id=PHONE, channel="whatsapp", language_code="en"
+    )
+    await phone.send("link")
+    assert TEXTS("en", "link.before_consent") in phone.text
+    assert "‘link’" in phone.text
+    assert phone.last[-1].text == TEXTS("en", "welcome.consent")
+    assert nl("link.before_consent") not in phone.text
+
+
+async def test_other_words_in_a_new_chat_get_no_linking_hint(linked_app: App) -> None:
+    phone = whatsapp(linked_app)
+    for text in ("hallo", "koffie", "kop"):
+        await phone.send(text)
+        assert nl("link.before_consent") not in phone.text, text
+
+
+async def test_koppel_in_a_chat_with_a_profile_still_gives_a_code(linked_app: App) -> None:
+    anna, _ = await anna_on_telegram(linked_app)
+    await anna.send("koppel")
+    assert nl("link.before_consent") not in anna.text
+    assert re.search(r"\b\d{3} \d{3}\b", anna.text)

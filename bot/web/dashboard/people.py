@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.web.dashboard.context import CONTEXT
 from bot.web.dashboard.pages import form_text, number, redirect, render, t
 from bot.web.dashboard.security import moderator_of
+from handlers.introductions import stop_for_block
 from storage.records import Scope
 
 INVITE_VALID = timedelta(days=14)
@@ -65,6 +66,8 @@ async def block(request: web.Request) -> web.Response:
         found = await store.set_blocked(moderator.scope, number(request), blocked=blocked, now=now)
         if found is None:
             raise web.HTTPNotFound()
+        if blocked:  # their waiting requests stop; unblocking does not restart them
+            await stop_for_block(store, context.texts, found.id, now=now)
         key = "moderation.blocked" if blocked else "moderation.unblocked"
         text = context.texts(found.language, key)
         organised = await store.list_initiatives_of(found.id)
