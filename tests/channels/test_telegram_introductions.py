@@ -414,23 +414,30 @@ class Community:
     soup_idea: BotMessage  # the suggestion Anna tapped "Stel me voor" on
 
 
-async def community(app: App, tg: FakeTelegram) -> Community:
-    """Henk joined with "organisator CODE" and runs the soup café (approved), a walking club
-    is near; Anna finished her intake, saw both and asked for the soup café via the bot."""
-    code = await create_invite(app)
-    henk = Peer(tg, tg.user(5101, first_name="Henk"))
-    await organiser_joins(app, henk, f"organisator {code}")
+async def runs_the_soup_cafe(app: App, henk: Peer) -> Initiative:
+    """Henk joins with "organisator CODE" and runs the soup café (approved)."""
+    await organiser_joins(app, henk, f"organisator {await create_invite(app)}")
     henk_id = (await person_of(app, henk)).id
     async with app.database.unit_of_work() as store:
         organisation = await store.get_organisation(ORGANISATION[0])
         assert organisation is not None
-        soup = await store.create_initiative(
+        return await store.create_initiative(
             organisation_id=organisation.id, organiser_ids=[henk_id], title=SOUP,
             description=SOUP_TEXT, postcode="7605", place_name="Almelo", latitude=52.3497,
             longitude=6.6535, offers=("eat_together", "cooking"), needs=("diy",),
             times=("afternoon",), free=True, wheelchair=True, capacity=5, status="approved",
             now=app.clock(),
         )  # fmt: skip
+
+
+async def community(app: App, tg: FakeTelegram) -> Community:
+    """Henk joined with "organisator CODE" and runs the soup café (approved), a walking club
+    is near; Anna finished her intake, saw both and asked for the soup café via the bot."""
+    henk = Peer(tg, tg.user(5101, first_name="Henk"))
+    soup = await runs_the_soup_cafe(app, henk)
+    async with app.database.unit_of_work() as store:
+        organisation = await store.get_organisation(ORGANISATION[0])
+        assert organisation is not None
         walk = await store.create_initiative(
             organisation_id=organisation.id, organiser_ids=[], title=WALK,
             description="Elke zaterdag een uur wandelen.", postcode="7607", place_name="Almelo",

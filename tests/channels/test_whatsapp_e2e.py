@@ -35,14 +35,11 @@ from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_whatsapp import FakeWhatsApp, Sent
 from tests.channels.test_telegram_intake import TIMEOUT, running, t
 from tests.channels.test_telegram_introductions import (
-    ORGANISATION,
     SOUP,
-    SOUP_TEXT,
     TAXONOMY,
     Peer,
-    create_invite,
     fire_due,
-    organiser_joins,
+    runs_the_soup_cafe,
 )
 from tests.channels.test_telegram_introductions import (
     person_of as telegram_person_of,
@@ -326,18 +323,7 @@ async def test_a_duplicate_delivery_is_handled_once(
 async def henk_runs_the_soup_cafe(app: App, tg: FakeTelegram) -> Peer:
     """Henk joined on Telegram as an organiser and runs the soup café (approved)."""
     henk = Peer(tg, tg.user(5301, first_name="Henk"))
-    await organiser_joins(app, henk, f"organisator {await create_invite(app)}")
-    henk_id = (await telegram_person_of(app, henk)).id
-    async with app.database.unit_of_work() as store:
-        organisation = await store.get_organisation(ORGANISATION[0])
-        assert organisation is not None
-        await store.create_initiative(
-            organisation_id=organisation.id, organiser_ids=[henk_id], title=SOUP,
-            description=SOUP_TEXT, postcode="7605", place_name="Almelo", latitude=52.3497,
-            longitude=6.6535, offers=("eat_together", "cooking"), needs=("diy",),
-            times=("afternoon",), free=True, wheelchair=True, capacity=5, status="approved",
-            now=app.clock(),
-        )  # fmt: skip
+    await runs_the_soup_cafe(app, henk)
     return henk
 
 
