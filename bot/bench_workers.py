@@ -15,30 +15,21 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 
 from bot.bench_api import BenchBotApi
 from bot.bench_delivery import TOKEN
 from bot.bench_throughput import SCRIPT, p95_ms
+from bot.processes import free_port, healthy, start_run
 from bot.web.telegram import WEBHOOK_PATH
 from storage.db import Database
 from storage.migrate import migrate
 
 SECRET = "bench-webhook-secret"
-ROOT = Path(__file__).resolve().parents[1]
 NAMES = {1: "one", 2: "two", 3: "three", 4: "four"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -51,10 +42,8 @@ def _cpu_seconds(pid: int) -> float:
 async def _healthy(url: str) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(600):
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(url + "/healthz") as response:
-                    if response.status == 200:
-                        return
+            if await healthy(session, url):
+                return
             await asyncio.sleep(0.1)
     raise RuntimeError(f"a worker did not come up at {url}")
 
@@ -78,15 +67,9 @@ async def _workers(
     processes, urls = [], []
     try:
         for _ in range(count):
-            port = _free_port()
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                cwd=ROOT,
-                env={**env, "WEB_PORT": str(port)},
-                stdout=asyncio.subprocess.DEVNULL,
+            port = free_port()
+            process = await start_run(
+                {**env, "WEB_PORT": str(port)}, stdout=asyncio.subprocess.DEVNULL
             )
             processes.append(process)
             urls.append(f"http://127.0.0.1:{port}")

@@ -20,6 +20,7 @@ from bot.settings import Settings
 from storage.db import Database, normalise_url
 from storage.migrate import migrate
 from storage.models import Base
+from tests.channels.fake_telegram import FakeTelegram
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 POSTCODES_FILE = SHARED_DATA / "geonames-NL-postcodes.tsv"
@@ -85,6 +86,13 @@ async def app(settings: Settings, database: Database) -> AsyncIterator[App]:
     """The whole program, built by the same composition root as `python -m bot`."""
     async with open_app(settings) as built:
         yield built
+
+
+@pytest.fixture
+async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
+    """The fake Telegram Bot API on loopback, for the settings' bot token."""
+    async with FakeTelegram(token=settings.telegram_bot_token) as server:
+        yield server
 
 
 @pytest.fixture

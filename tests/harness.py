@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
@@ -120,6 +121,20 @@ async def snapshot(database: Database, resident: Resident) -> tuple[Person, Conv
     return person, replace(state, updated_at=None)
 
 
+@dataclass
+class FakeClock:
+    """What the app takes for "now"; tests move it on to make timers due."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
 # -- seeding -------------------------------------------------------------------------------
 
 
@@ -132,6 +147,27 @@ async def seed_places(app: App, *, community: bool = False) -> None:
         async with app.database.engine.begin() as connection:
             await connection.execute(insert(PostcodeRow), [vars(p) for p in DEMO_POSTCODES])
             await connection.execute(insert(AreaRow), [vars(a) for a in DEMO_AREAS])
+
+
+async def add_person(
+    database: Database,
+    external_id: str = "101",
+    *,
+    channel: str = "telegram",
+    reachable: bool = True,
+) -> int:
+    """Someone who consented (in Dutch) on `channel` and nothing more; their person id."""
+    async with database.unit_of_work() as store:
+        person = await store.create_person_with_consent(
+            channel=channel,
+            external_id=external_id,
+            username=None,
+            language="nl",
+            consent_version="test",
+        )
+        if not reachable:
+            await store.update_person(person.id, {"reachable": False})
+        return person.id
 
 
 async def seeded(app: App, external_id: str = "anna", *, community: bool = False) -> Resident:

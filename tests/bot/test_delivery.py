@@ -19,6 +19,7 @@ from storage.db import Database
 from storage.jobs import MAX_OUTBOX_ATTEMPTS
 from storage.models import OutboxRow
 from storage.records import Identity, OutboxMessage
+from tests.harness import add_person
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -42,20 +43,6 @@ class FakeSend:
     @property
     def texts(self) -> list[str]:
         return [reply.text for _, reply in self.calls]
-
-
-async def add_person(
-    database: Database, external_id: str = "101", channel: str = "telegram"
-) -> int:
-    async with database.unit_of_work() as store:
-        person = await store.create_person_with_consent(
-            channel=channel,
-            external_id=external_id,
-            username=None,
-            language="nl",
-            consent_version="test",
-        )
-        return person.id
 
 
 async def queue(

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from bot.demo import DEMO_POSTCODES
+from bot.processes import free_port
 from storage.db import Database
 from storage.migrate import migrate
 from tests.bot.workers_harness import (
@@ -27,7 +28,6 @@ from tests.bot.workers_harness import (
     Traffic,
     Worker,
     check_exactly_once,
-    free_port,
     report,
     worker_env,
 )

@@ -16,20 +16,9 @@ from storage.db import Database
 from storage.jobs import FAILED_ATTEMPTS
 from storage.records import Job
 from storage.store import Store
+from tests.harness import add_person
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-async def add_person(database: Database, external_id: str = "101") -> int:
-    async with database.unit_of_work() as store:
-        person = await store.create_person_with_consent(
-            channel="telegram",
-            external_id=external_id,
-            username=None,
-            language="nl",
-            consent_version="test",
-        )
-        return person.id
 
 
 async def schedule(database: Database, kind: str, due: datetime, person_id: int) -> int:

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-import socket
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.processes import PROJECT, free_port, healthy
 from bot.web.telegram import SECRET_HEADER, WEBHOOK_PATH
 from storage.db import Database
 from storage.models import InboxRow, MessageLogRow, OutboxRow
@@ -40,13 +40,6 @@ SECRET = "fault-test-secret"
 # What each person says, and the question they are at in the end.
 SCRIPT = ("hallo", "ja", "Anneke", "7607"), "gifts"
 SHORT = ("hallo", "ja", "Anneke"), "place"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def worker_env(database_url: str, tg: FakeTelegram) -> dict[str, str]:
@@ -70,7 +63,7 @@ FORKS.set_forkserver_preload(["bot.cli", "bot.runner", "tests.bot.workers_harnes
 
 def serve(env: dict[str, str], log: str) -> None:
     """In the worker process: `python -m bot run` with `env`, output to `log`."""
-    os.chdir(ROOT)
+    os.chdir(PROJECT)
     os.environ.clear()
     os.environ.update(env)
     out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
@@ -121,10 +114,8 @@ class Worker:
             while loop.time() < deadline:
                 if not self.running:
                     raise AssertionError(f"a worker stopped:\n{self.tail()}")
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with session.get(self.url + "/healthz") as response:
-                        if response.status == 200:
-                            return
+                if await healthy(session, self.url):
+                    return
                 await asyncio.sleep(0.1)
         raise AssertionError(f"a worker did not come up:\n{self.tail()}")
 

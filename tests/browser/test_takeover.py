@@ -8,8 +8,6 @@ without reloading the page, takes it, replies, reads the resident's answer and c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from playwright.async_api import Page, expect
 
@@ -29,12 +27,6 @@ WAIT_MS = 30_000  # generous: every wait ends as soon as its condition holds (po
 def settings(settings: Settings) -> Settings:
     """Plain http on loopback: the session cookie cannot be marked Secure here."""
     return settings.model_copy(update={"dashboard_secure_cookie": False})
-
-
-@pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=settings.telegram_bot_token) as server:
-        yield server
 
 
 async def from_dashboard(chat: Chat, since_her_last_word: int) -> str:

@@ -6,8 +6,6 @@ to (the fake knows chats by id; a group's id is negative, as on Telegram)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.app import App
@@ -26,12 +24,6 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"moderator_chat_id": str(GROUP), "dashboard_url": DASHBOARD + "/"}
     )
-
-
-@pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=settings.telegram_bot_token) as server:
-        yield server
 
 
 def to_group(tg: FakeTelegram) -> list[str]:

@@ -32,7 +32,7 @@ from bot.channels.telegram import (
     keyboard,
     split_text,
 )
-from bot.runner import serve_telegram
+from bot.runner import Running, serve_telegram
 from bot.settings import Settings
 from handlers.messages import Option, Reply
 from handlers.reading import MAX_TEXT as MAX_READ_TEXT
@@ -53,19 +53,21 @@ async def seeded(app: App) -> App:
     return app
 
 
-@pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=settings.telegram_bot_token) as server:
-        yield server
+@asynccontextmanager
+async def running(app: App, tg: FakeTelegram) -> AsyncIterator[Running]:
+    """The bot as `run_bot` runs it: polling, the inbox and the Telegram deliverer, woken by
+    the conversations and by the scheduler (whose timers the tests run themselves)."""
+    async with serve_telegram(
+        app, base_url=f"{tg.url}/bot", poll_timeout=1, run_scheduler=False
+    ) as started:
+        yield started
 
 
 @asynccontextmanager
 async def run_polling(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
     """The real Telegram channel of `app` (inbox, deliverer), long-polling the fake server."""
-    async with serve_telegram(
-        app, base_url=f"{tg.url}/bot", poll_timeout=1, run_scheduler=False
-    ) as running:
-        yield running.channel
+    async with running(app, tg) as started:
+        yield started.channel
 
 
 @pytest.fixture

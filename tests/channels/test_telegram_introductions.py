@@ -29,9 +29,8 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -40,15 +39,15 @@ from bot import cli
 from bot.app import App, open_app
 from bot.channels.telegram import CHANNEL
 from bot.demo import DEMO_AREAS, DEMO_POSTCODES
-from bot.runner import Running, serve_telegram
+from bot.runner import Running
 from bot.settings import Settings
 from handlers.taxonomy import Taxonomy
 from storage.db import Database
 from storage.models import OutboxRow
 from storage.records import Initiative, Introduction, Person
-from storage.verbs import utcnow
 from tests.channels.fake_telegram import BotMessage, FakeTelegram, FakeUser, SentRecord
-from tests.channels.test_telegram_intake import TIMEOUT, t
+from tests.channels.test_telegram_intake import TIMEOUT, running, t
+from tests.harness import FakeClock
 
 DELIVERY_INTERVAL = 3600.0  # within a test, only a wake delivers the outbox
 TAXONOMY = Taxonomy.load()
@@ -68,26 +67,7 @@ def tag(tag_id: str) -> str:
     return TAXONOMY.get(tag_id).label("nl")
 
 
-# -- the clock, the app and the running bot ----------------------------------------------
-
-
-@dataclass
-class FakeClock:
-    """What the app takes for "now"; tests move it on to make timers due."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(utcnow().replace(microsecond=0))
+# -- the app and the running bot (the test's clock: tests/channels/conftest.py) ------------
 
 
 @pytest.fixture
@@ -103,22 +83,6 @@ async def app(settings: Settings, database: Database, clock: FakeClock) -> Async
             for area in DEMO_AREAS:
                 await store.save_area(area)
         yield built
-
-
-@pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=settings.telegram_bot_token) as server:
-        yield server
-
-
-@asynccontextmanager
-async def running(app: App, tg: FakeTelegram) -> AsyncIterator[Running]:
-    """The bot as `run_bot` runs it: polling, the inbox and the Telegram deliverer, woken by
-    the conversations and by the scheduler (whose timers the tests run themselves)."""
-    async with serve_telegram(
-        app, base_url=f"{tg.url}/bot", poll_timeout=1, run_scheduler=False
-    ) as started:
-        yield started
 
 
 @pytest.fixture
@@ -450,23 +414,30 @@ class Community:
     soup_idea: BotMessage  # the suggestion Anna tapped "Stel me voor" on
 
 
-async def community(app: App, tg: FakeTelegram) -> Community:
-    """Henk joined with "organisator CODE" and runs the soup café (approved), a walking club
-    is near; Anna finished her intake, saw both and asked for the soup café via the bot."""
-    code = await create_invite(app)
-    henk = Peer(tg, tg.user(5101, first_name="Henk"))
-    await organiser_joins(app, henk, f"organisator {code}")
+async def runs_the_soup_cafe(app: App, henk: Peer) -> Initiative:
+    """Henk joins with "organisator CODE" and runs the soup café (approved)."""
+    await organiser_joins(app, henk, f"organisator {await create_invite(app)}")
     henk_id = (await person_of(app, henk)).id
     async with app.database.unit_of_work() as store:
         organisation = await store.get_organisation(ORGANISATION[0])
         assert organisation is not None
-        soup = await store.create_initiative(
+        return await store.create_initiative(
             organisation_id=organisation.id, organiser_ids=[henk_id], title=SOUP,
             description=SOUP_TEXT, postcode="7605", place_name="Almelo", latitude=52.3497,
             longitude=6.6535, offers=("eat_together", "cooking"), needs=("diy",),
             times=("afternoon",), free=True, wheelchair=True, capacity=5, status="approved",
             now=app.clock(),
         )  # fmt: skip
+
+
+async def community(app: App, tg: FakeTelegram) -> Community:
+    """Henk joined with "organisator CODE" and runs the soup café (approved), a walking club
+    is near; Anna finished her intake, saw both and asked for the soup café via the bot."""
+    henk = Peer(tg, tg.user(5101, first_name="Henk"))
+    soup = await runs_the_soup_cafe(app, henk)
+    async with app.database.unit_of_work() as store:
+        organisation = await store.get_organisation(ORGANISATION[0])
+        assert organisation is not None
         walk = await store.create_initiative(
             organisation_id=organisation.id, organiser_ids=[], title=WALK,
             description="Elke zaterdag een uur wandelen.", postcode="7607", place_name="Almelo",

@@ -9,7 +9,6 @@ quieting were undone): only the safety net that the composition root installs
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -37,12 +36,6 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         telegram_bot_token=TOKEN,
     )
-
-
-@pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=settings.telegram_bot_token) as server:
-        yield server
 
 
 def what_was_logged(records: list[logging.LogRecord]) -> list[str]:

@@ -47,12 +47,6 @@ def text_update(user_id: int, text: str, update_id: int | None = None) -> dict[s
     }
 
 
-@pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=settings.telegram_bot_token) as server:
-        yield server
-
-
 @asynccontextmanager
 async def webhook_app(settings: Settings, **changes: Any) -> AsyncIterator[App]:
     configured = settings.model_copy(

@@ -20,30 +20,22 @@ from sqlalchemy import select
 from bot.app import App
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.channels.whatsapp.inbound import CHANNEL
-from bot.channels.whatsapp.templates import TEMPLATES
 from bot.deliverer import Deliverer
 from bot.runner import open_whatsapp
 from bot.settings import Settings
 from storage.models import IdentityRow, OutboxRow
 from storage.outbox import HELD
-from storage.verbs import utcnow
 from tests.channels import whatsapp_webhooks as hook
 from tests.channels.fake_whatsapp import FakeWhatsApp
-from tests.channels.test_telegram_introductions import FakeClock
-from tests.harness import Resident
+from tests.channels.whatsapp_harness import graph_api, with_whatsapp
+from tests.harness import FakeClock, Resident
 
 WA_ID = "31611112222"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(utcnow().replace(microsecond=0))
-
-
-@pytest.fixture
 async def wa(clock: FakeClock) -> AsyncIterator[FakeWhatsApp]:
-    registered = {name: {"nl": len(tpl.parameters)} for name, tpl in TEMPLATES.items()}
-    async with FakeWhatsApp(templates=registered, now=clock) as server:
+    async with graph_api(now=clock) as server:
         yield server
 
 
@@ -59,17 +51,7 @@ async def wired(
     app: App, settings: Settings, wa: FakeWhatsApp, clock: FakeClock
 ) -> AsyncIterator[Wired]:
     """`app` with WhatsApp configured for the fake, on the test's clock."""
-    configured = settings.model_copy(
-        update={
-            "whatsapp_access_token": wa.access_token,
-            "whatsapp_phone_number_id": wa.phone_number_id,
-            "whatsapp_app_secret": wa.app_secret,
-            "whatsapp_verify_token": "verify",
-            "whatsapp_api_base_url": wa.url,
-            "whatsapp_send_rate": 0,
-            "whatsapp_chat_rate": 0,
-        }
-    )
+    configured = with_whatsapp(settings, wa, verify_token="verify")
     moved = replace(app, settings=configured, clock=clock)
     async with open_whatsapp(moved) as (channel, deliverer):
         yield Wired(moved, channel, deliverer)

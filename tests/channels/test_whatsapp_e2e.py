@@ -23,34 +23,29 @@ from sqlalchemy import func, or_, select
 
 from bot.app import App, open_app
 from bot.channels.whatsapp.render import strip_decoration
-from bot.channels.whatsapp.templates import TEMPLATES
-from bot.runner import Running, serve_telegram
+from bot.runner import Running
 from bot.settings import Settings
 from bot.web import WHATSAPP_PATH
 from storage.db import Database
 from storage.models import InboxRow, OutboxRow
 from storage.outbox import HELD
 from storage.records import Person
-from storage.verbs import utcnow
 from tests.channels import whatsapp_webhooks as hook
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_whatsapp import FakeWhatsApp, Sent
-from tests.channels.test_telegram_intake import TIMEOUT, t
+from tests.channels.test_telegram_intake import TIMEOUT, running, t
 from tests.channels.test_telegram_introductions import (
-    ORGANISATION,
     SOUP,
-    SOUP_TEXT,
     TAXONOMY,
-    FakeClock,
     Peer,
-    create_invite,
     fire_due,
-    organiser_joins,
+    runs_the_soup_cafe,
 )
 from tests.channels.test_telegram_introductions import (
     person_of as telegram_person_of,
 )
-from tests.harness import assert_free_text_profile, seed_places
+from tests.channels.whatsapp_harness import graph_api, with_whatsapp
+from tests.harness import FakeClock, assert_free_text_profile, seed_places
 
 APP_SECRET = "wa-app-secret-for-tests"
 VERIFY_TOKEN = "wa-verify-token"
@@ -61,20 +56,8 @@ ANNA_WA = "31612345678"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(utcnow().replace(microsecond=0))
-
-
-@pytest.fixture
 async def wa(clock: FakeClock) -> AsyncIterator[FakeWhatsApp]:
-    registered = {name: {"nl": len(tpl.parameters)} for name, tpl in TEMPLATES.items()}
-    async with FakeWhatsApp(templates=registered, app_secret=APP_SECRET, now=clock) as server:
-        yield server
-
-
-@pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=settings.telegram_bot_token) as server:
+    async with graph_api(app_secret=APP_SECRET, now=clock) as server:
         yield server
 
 
@@ -82,18 +65,11 @@ async def tg(settings: Settings) -> AsyncIterator[FakeTelegram]:
 async def app(
     settings: Settings, database: Database, clock: FakeClock, wa: FakeWhatsApp
 ) -> AsyncIterator[App]:
-    configured = settings.model_copy(
-        update={
-            "whatsapp_access_token": wa.access_token,
-            "whatsapp_phone_number_id": wa.phone_number_id,
-            "whatsapp_app_secret": APP_SECRET,
-            "whatsapp_verify_token": VERIFY_TOKEN,
-            "whatsapp_api_base_url": wa.url,
-            "whatsapp_api_version": wa.version,
-            "whatsapp_send_rate": 0,
-            "whatsapp_chat_rate": 0,
-            "merge_replies": False,  # the organiser's steps count replies one by one
-        }
+    configured = with_whatsapp(
+        settings,
+        wa,  # its app secret is APP_SECRET
+        verify_token=VERIFY_TOKEN,
+        merge_replies=False,  # the organiser's steps count replies one by one
     )
     async with open_app(configured, clock=clock) as built:
         await seed_places(built)
@@ -102,11 +78,9 @@ async def app(
 
 @pytest.fixture
 async def bot(app: App, tg: FakeTelegram) -> AsyncIterator[Running]:
-    async with serve_telegram(
-        app, base_url=f"{tg.url}/bot", poll_timeout=1, run_scheduler=False
-    ) as running:
-        assert running.whatsapp is not None
-        yield running
+    async with running(app, tg) as started:
+        assert started.whatsapp is not None
+        yield started
 
 
 # -- a resident on WhatsApp --------------------------------------------------------------
@@ -349,18 +323,7 @@ async def test_a_duplicate_delivery_is_handled_once(
 async def henk_runs_the_soup_cafe(app: App, tg: FakeTelegram) -> Peer:
     """Henk joined on Telegram as an organiser and runs the soup café (approved)."""
     henk = Peer(tg, tg.user(5301, first_name="Henk"))
-    await organiser_joins(app, henk, f"organisator {await create_invite(app)}")
-    henk_id = (await telegram_person_of(app, henk)).id
-    async with app.database.unit_of_work() as store:
-        organisation = await store.get_organisation(ORGANISATION[0])
-        assert organisation is not None
-        await store.create_initiative(
-            organisation_id=organisation.id, organiser_ids=[henk_id], title=SOUP,
-            description=SOUP_TEXT, postcode="7605", place_name="Almelo", latitude=52.3497,
-            longitude=6.6535, offers=("eat_together", "cooking"), needs=("diy",),
-            times=("afternoon",), free=True, wheelchair=True, capacity=5, status="approved",
-            now=app.clock(),
-        )  # fmt: skip
+    await runs_the_soup_cafe(app, henk)
     return henk
 
 

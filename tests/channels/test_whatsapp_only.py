@@ -8,30 +8,22 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.channels.whatsapp.templates import TEMPLATES
+from bot.processes import free_port, healthy, start_run
 from bot.web import WHATSAPP_PATH
 from storage.db import Database
 from tests.channels import whatsapp_webhooks as hook
 from tests.channels.fake_whatsapp import FakeWhatsApp
+from tests.channels.whatsapp_harness import graph_api, whatsapp_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 APP_SECRET = "wa-only-app-secret"
 WA_ID = "31687654321"
 STARTUP = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def environment(database_url: str, port: int, **values: str) -> dict[str, str]:
@@ -58,8 +50,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 @pytest.fixture
 async def wa() -> AsyncIterator[FakeWhatsApp]:
-    registered = {name: {"nl": len(tpl.parameters)} for name, tpl in TEMPLATES.items()}
-    async with FakeWhatsApp(templates=registered, app_secret=APP_SECRET) as server:
+    async with graph_api(app_secret=APP_SECRET) as server:
         yield server
 
 
@@ -67,38 +58,19 @@ async def test_the_bot_runs_with_whatsapp_settings_only(
     database: Database, database_url: str, wa: FakeWhatsApp, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = environment(
-        database_url,
-        port,
-        WHATSAPP_ACCESS_TOKEN=wa.access_token,
-        WHATSAPP_PHONE_NUMBER_ID=wa.phone_number_id,
-        WHATSAPP_APP_SECRET=APP_SECRET,
-        WHATSAPP_VERIFY_TOKEN="verify-me",
-        WHATSAPP_API_BASE_URL=wa.url,
-        WHATSAPP_API_VERSION=wa.version,
-        WHATSAPP_SEND_RATE="0",
-        WHATSAPP_CHAT_RATE="0",
-    )
+    env = environment(database_url, port, **whatsapp_environment(wa, "verify-me"))
     log = tmp_path / "bot.log"
     with log.open("w") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=out, stderr=out
-        )
+        process = await start_run(env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
 
-        async def healthy() -> bool:
+        async def up() -> bool:
             assert process.returncode is None, log.read_text()
-            try:
-                async with (
-                    aiohttp.ClientSession() as session,
-                    session.get(url + "/healthz") as response,
-                ):
-                    return response.status == 200
-            except aiohttp.ClientError:
-                return False
+            async with aiohttp.ClientSession() as session:
+                return await healthy(session, url)
 
-        await eventually(healthy, "the bot did not start")
+        await eventually(up, "the bot did not start")
         assert await wa.verify_webhook(url + WHATSAPP_PATH, "verify-me", "42") == (200, "42")
         status, _ = await wa.post_webhook(url + WHATSAPP_PATH, hook.text(WA_ID, "hallo"))
         assert status == 200
@@ -123,13 +95,8 @@ async def test_the_bot_runs_with_whatsapp_settings_only(
 async def test_without_any_channel_the_bot_says_what_to_set(
     database: Database, database_url: str, tmp_path: Path
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=environment(database_url, free_port()),
+    process = await start_run(
+        environment(database_url, free_port()),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

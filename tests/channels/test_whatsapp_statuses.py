@@ -23,11 +23,13 @@ from storage.records import Scope
 from tests.channels import test_whatsapp_e2e as e2e
 from tests.channels import whatsapp_webhooks as hook
 from tests.channels.fake_whatsapp import FakeWhatsApp, Sent, status_body
-from tests.channels.test_telegram_introductions import FakeClock
 from tests.channels.test_whatsapp_e2e import ANNA_WA, Phone, body_of, person_of, settle
+from tests.harness import FakeClock
 
-# The running bot and the fakes, as the WhatsApp end-to-end tests build them.
-clock, wa, tg, app, bot, anna = e2e.clock, e2e.wa, e2e.tg, e2e.app, e2e.bot, e2e.anna
+# The running bot and the fake Graph API, as the WhatsApp end-to-end tests build them (the
+# clock and the fake Telegram: the conftest files).
+wa, app, bot, anna = e2e.wa, e2e.app, e2e.bot, e2e.anna
+
 
 @pytest.fixture
 async def reporting(wa: FakeWhatsApp, bot: Running) -> AsyncIterator[FakeWhatsApp]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handlers import impact
 from storage.models import IntroductionRow, SuggestionMarkRow
 from storage.records import Scope
-from tests.handlers.test_introductions import DAY, SOUP, T0, World, answer, ask, nl, world
+from tests.handlers.test_introductions import DAY, SOUP, T0, World, nl, through_the_bot, world
 
 __all__ = ["world"]  # the neighbourhood fixture of test_introductions
 
@@ -31,9 +31,7 @@ async def _met_and_met_again(world: World) -> int:
     anna, henk = world["Anna"], world["Henk"]
     await anna.send("ideeën")
     await anna.send("ideeën")  # twice in a month: counted once
-    intro = await ask(world, anna, f"i:{world.soup}", "bot")
-    await answer(henk, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
     assert await world.run_due(T0 + 8 * DAY) == 1
     (question,) = await world.take(anna)
     anna.last = [question]
@@ -66,9 +64,7 @@ async def test_suggested_and_met_again_are_counted(world: World) -> None:
 
 async def test_a_no_to_meeting_again_counts_nothing(world: World) -> None:
     anna, henk = world["Anna"], world["Henk"]
-    intro = await ask(world, anna, f"i:{world.soup}", "bot")
-    await answer(henk, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
     await world.run_due(T0 + 8 * DAY)
     anna.last = await world.take(anna)
     await anna.tap("Ja, het was fijn")

@@ -410,6 +410,28 @@ async def answer(target: Member, intro_id: int, route: str) -> None:
     await choose_route(target, route)
 
 
+async def through_the_bot(
+    world: World, requester: Member, key: str, target: Member
+) -> Introduction:
+    """`requester` asks to be introduced to `key`, `target` says yes, both "via the bot": the
+    relay is open. What the two were sent is taken (`world.clear`)."""
+    intro = await ask(world, requester, key, "bot")
+    await answer(target, intro.id, "bot")
+    await world.clear()
+    return intro
+
+
+async def henk_writes_to_anna(world: World, text: str) -> tuple[Introduction, Reply]:
+    """Anna and Henk (of the soup) through the bot; Henk writes `text` to Anna through the
+    relay. The introduction, and the one message Anna received (its last button: "Melden")."""
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    await henk.press(f"x:{intro.id}:write")
+    await henk.send(text)
+    (relayed,) = await world.take(anna)
+    return intro, relayed
+
+
 async def refused(
     world: World,
     member: Member,
@@ -896,9 +918,7 @@ async def test_each_follow_up_answer_is_stored_for_both_neighbours(
     world: World, outcome: str
 ) -> None:
     anna, piet = world["Anna"], world["Piet"]
-    intro = await ask(world, anna, f"p:{piet.person_id}", "bot")
-    await answer(piet, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"p:{piet.person_id}", piet)
     assert await world.run_due(T0 + 7 * DAY) == 1
     (to_anna,) = await world.take(anna)
     (to_piet,) = await world.take(piet)
@@ -921,9 +941,7 @@ async def test_each_follow_up_answer_is_stored_for_both_neighbours(
 
 async def test_not_yet_asks_once_more_a_week_later_and_only_once(world: World) -> None:
     anna, piet = world["Anna"], world["Piet"]
-    intro = await ask(world, anna, f"p:{piet.person_id}", "bot")
-    await answer(piet, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"p:{piet.person_id}", piet)
     assert await world.run_due(T0 + 7 * DAY) == 1
     await world.take(piet)
     anna.last = await world.take(anna)
@@ -955,9 +973,7 @@ async def test_not_yet_asks_once_more_a_week_later_and_only_once(world: World) -
 
 async def test_not_yet_from_both_neighbours_asks_each_of_them_again(world: World) -> None:
     anna, piet = world["Anna"], world["Piet"]
-    intro = await ask(world, anna, f"p:{piet.person_id}", "bot")
-    await answer(piet, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"p:{piet.person_id}", piet)
     assert await world.run_due(T0 + 7 * DAY) == 1
     anna.last, piet.last = await world.take(anna), await world.take(piet)
     world.clock.now = T0 + 8 * DAY
@@ -1024,9 +1040,7 @@ async def test_the_relay_shows_first_names_hides_numbers_and_ends_for_both(world
 
 async def test_sharing_by_both_reveals_both_routes_and_closes_the_relay(world: World) -> None:
     anna, piet = world["Anna"], world["Piet"]
-    intro = await ask(world, anna, f"p:{piet.person_id}", "bot")
-    await answer(piet, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"p:{piet.person_id}", piet)
 
     # Choosing "via the bot" when asked to share keeps things as they are.
     await piet.press(f"x:{intro.id}:share")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.ticket_reasons import PRIORITY
-from tests.handlers.test_introductions import TEXTS, World, answer, ask, nl, world
+from tests.handlers.test_introductions import TEXTS, World, nl, through_the_bot, world
 from tests.handlers.test_reporting import tickets_seen_by
 
 __all__ = ["world"]  # the neighbourhood fixture of test_introductions
@@ -19,9 +19,7 @@ def en(key: str, **values: Any) -> str:
 
 async def _relay_open(world: World) -> int:
     anna, henk = world["Anna"], world["Henk"]
-    intro = await ask(world, anna, f"i:{world.soup}", "bot")
-    await answer(henk, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
     return intro.id
 
 

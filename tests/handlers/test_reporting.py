@@ -20,6 +20,7 @@ from tests.handlers.test_introductions import (
     World,
     answer,
     ask,
+    henk_writes_to_anna,
     nl,
     refused,
     world,
@@ -47,12 +48,7 @@ async def test_a_report_on_a_relayed_message_stops_it_and_tells_only_a_moderator
     world: World,
 ) -> None:
     anna, henk = world["Anna"], world["Henk"]
-    intro = await ask(world, anna, f"i:{world.soup}", "bot")
-    await answer(henk, intro.id, "bot")
-    await world.clear()
-    await henk.press(f"x:{intro.id}:write")
-    await henk.send("Kom je woensdag?")
-    (relayed,) = await world.take(anna)
+    intro, relayed = await henk_writes_to_anna(world, "Kom je woensdag?")
     assert relayed.text == nl("relay.message", name=f"Henk ({SOUP})", text="Kom je woensdag?")
     assert relayed.options[-1].label == nl("button.report")
     await world.clear()

@@ -7,7 +7,7 @@ from typing import Any
 from bot.app import App
 from handlers.i18n import Texts
 from tests.handlers.test_flow_table import DONE_PROFILE, put_at
-from tests.handlers.test_introductions import World, answer, ask, world
+from tests.handlers.test_introductions import World, through_the_bot, world
 from tests.harness import Resident, person_of, seeded, state_of
 
 TEXTS = Texts.load()
@@ -170,9 +170,7 @@ async def test_typed_words_after_the_suggestions(app: App) -> None:
 
 async def test_after_writing_through_the_bot_typed_words_are_passed_on(world: World) -> None:
     anna, henk = world["Anna"], world["Henk"]
-    intro = await ask(world, anna, f"i:{world.soup}", "bot")
-    await answer(henk, intro.id, "bot")
-    await world.clear()
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
     await anna.press(f"x:{intro.id}:write")
     await anna.send("Hallo! Ik kook graag mee.")
     assert nl("relay.sent") in anna.text

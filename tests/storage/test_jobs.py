@@ -13,29 +13,10 @@ from storage.db import Database
 from storage.jobs import FAILED_ATTEMPTS, GAVE_UP, MAX_OUTBOX_ATTEMPTS
 from storage.models import IntroductionRow, JobRow, OutboxRow
 from storage.records import Identity, OutboxMessage
+from tests.harness import add_person
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
-
-
-async def add_person(
-    database: Database,
-    external_id: str,
-    *,
-    channel: str = "telegram",
-    reachable: bool = True,
-) -> int:
-    async with database.unit_of_work() as store:
-        person = await store.create_person_with_consent(
-            channel=channel,
-            external_id=external_id,
-            username=None,
-            language="nl",
-            consent_version="test",
-        )
-        if not reachable:
-            await store.update_person(person.id, {"reachable": False})
-        return person.id
 
 
 async def add_introduction(database: Database, requester_id: int, neighbour_id: int) -> int:

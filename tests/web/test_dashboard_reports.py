@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.settings import Settings
 from bot.web.dashboard import dashboard_app
 from storage.records import Scope
-from tests.handlers.test_introductions import SOUP, World, answer, ask, world
+from tests.handlers.test_introductions import SOUP, World, henk_writes_to_anna, world
 from tests.web.dashboard_harness import Clock, account, log_in, organisation, post
 
 __all__ = ["world"]  # the neighbourhood fixture of test_introductions
@@ -35,13 +35,10 @@ async def client(world: World, settings: Settings) -> AsyncIterator[Any]:
 
 async def _reported(world: World) -> int:
     """Henk (of the soup) writes to Anna through the bot; she reports it."""
-    anna, henk = world["Anna"], world["Henk"]
-    intro = await ask(world, anna, f"i:{world.soup}", "bot")
-    await answer(henk, intro.id, "bot")
-    await world.clear()
-    await henk.press(f"x:{intro.id}:write")
-    await henk.send("Kom je woensdag naar mijn huis? Dan drinken we koffie en praten we samen")
-    (relayed,) = await world.take(anna)
+    anna = world["Anna"]
+    _, relayed = await henk_writes_to_anna(
+        world, "Kom je woensdag naar mijn huis? Dan drinken we koffie en praten we samen"
+    )
     anna.last = [relayed]
     await anna.tap("Melden")
     async with world.app.database.unit_of_work() as store:
