@@ -29,14 +29,14 @@ from typing import Any
 
 from bot.app import App, open_app
 from bot.bench_api import BenchBotApi
-from bot.channels.telegram import CHANNEL, TelegramChannel, build_bot
+from bot.channels.telegram import CHANNEL, SENDS_PER_SECOND, TelegramChannel, build_bot
 from bot.deliverer import Deliverer
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TOKEN = "123456:BENCH-token"
-TELEGRAM_LIMIT = 30.0
+TELEGRAM_LIMIT = float(SENDS_PER_SECOND)
 STEPS = ("hallo", "ja", "Anneke")  # consent, then a name: a few steps of the intake
 
 
@@ -88,6 +88,7 @@ async def run_delivery(settings: Settings, *, messages: int, chats: int, url: st
                 channel,
                 metrics=app.metrics,
                 rate=app.settings.telegram_send_rate,
+                limit=SENDS_PER_SECOND,
                 per_chat_rate=app.settings.telegram_chat_rate,
             )
             started = time.perf_counter()
