@@ -145,10 +145,10 @@ class Pacer:
 
     * overall: `rate` a second on a fixed schedule; a turn taken late (the event loop was
       busy) does not push the schedule back, though at most `CATCH_UP` seconds are made up;
-    * never more than `limit` in any one second: a send starts at least a second after the
-      send `limit` turns before it was answered. A request arrives between its start and its
-      answer, so the platform never sees more than `limit` within a second, whatever delays
-      the requests had on their way;
+    * never more than `limit` (0: no such limit) in any one second: a send starts at least a
+      second after the send `limit` turns before it was answered. A request arrives between
+      its start and its answer, so the platform never sees more than `limit` within a
+      second, whatever delays the requests had on their way;
     * per chat: a send starts at least `chat_period` (groups: `group_period`) after the
       chat's previous send was answered;
     * `pause(seconds)` (a 429): no turn is given before it is over; a turn that would wait
@@ -159,7 +159,7 @@ class Pacer:
         self, *, rate: float, limit: int, chat_period: float, group_period: float
     ) -> None:
         self._interval = 1 / rate if rate > 0 else 0.0
-        self._limit = limit if rate > 0 else 0
+        self._limit = limit
         self._chat_period = chat_period
         self._group_period = max(chat_period, group_period)
         self._next = -math.inf  # the schedule's next turn
@@ -258,7 +258,7 @@ class Deliverer:
         self._capacity = in_flight
         self._pacer = Pacer(
             rate=rate,
-            limit=limit or math.ceil(rate),
+            limit=limit,
             chat_period=1 / per_chat_rate if per_chat_rate > 0 else 0.0,
             group_period=60 / group_per_minute if group_per_minute > 0 else 0.0,
         )
