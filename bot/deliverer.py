@@ -19,10 +19,12 @@ database was lost) before `record_part_sent` committed; or the platform accepted
 its answer never reached us (a timeout after acceptance). Then that part is sent again once
 the lease ends. The platform offers no idempotency key that would close it.
 
-Pacing uses aiolimiter: at most `rate` sends a second overall (smoothly, no burst), one a
-second per chat, and `group_per_minute` a minute per group chat (Telegram's groups have
-negative chat ids). The per-chat limiters of chats that are quiet again are dropped, so
-memory stays bounded.
+Pacing (`Pacer`): `rate` sends a second overall on a fixed schedule, and never more than
+`limit` in any one second; one a second per chat, and `group_per_minute` a minute per group
+chat (Telegram's groups have negative chat ids). The gaps are counted from when the earlier
+send was answered, so they hold where the platform counts, however the requests travel.
+After a 429 nothing starts before the pause is over, also no send that was already waiting.
+Only chats with a recent send are remembered, so memory stays bounded.
 
 Recording: sends finish in many tasks at once; their records are committed together (one
 transaction for all that finished while the previous commit ran, each still with its own
@@ -33,14 +35,14 @@ message was done. A record is still committed before the chat's next message goe
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import math
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
-
-from aiolimiter import AsyncLimiter
 
 from bot.metrics import Metrics
 from bot.scheduler import Clock, UnitOfWork
@@ -56,7 +58,9 @@ log = logging.getLogger(__name__)
 RETRY_FOR = timedelta(hours=1)
 FIRST_BACKOFF = 1.0  # seconds; doubled per attempt, with jitter
 MAX_BACKOFF = 300.0
-MAX_CHAT_LIMITERS = 10_000
+MAX_CHATS_PACED = 10_000  # chats remembered for their last send; quiet ones are dropped
+CATCH_UP = 0.1  # seconds of a late schedule made up at once (a short burst at most)
+HAND_BACK_AFTER = 5.0  # seconds: a longer 429 pause lets go of the message and its lease
 
 
 class DeliveryError(Exception):
@@ -104,6 +108,14 @@ class Held(DeliveryError):
         self.until = until
 
 
+class Paused(Exception):
+    """The platform asked to wait longer than `HAND_BACK_AFTER`: give the message back."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"paused for {seconds:.1f} s")
+        self.seconds = seconds
+
+
 class Transport(Protocol):
     """A platform's way of sending: how many parts a message has, and sending one."""
 
@@ -127,6 +139,101 @@ def backoff(attempts: int, *, first: float = FIRST_BACKOFF, cap: float = MAX_BAC
     return delay * random.uniform(0.5, 1.5)
 
 
+class Pacer:
+    """When a send may start (loop time). `slot(chat)` waits for the send's turn; the send
+    goes inside it, and the moment it was answered counts for the gaps that follow.
+
+    * overall: `rate` a second on a fixed schedule; a turn taken late (the event loop was
+      busy) does not push the schedule back, though at most `CATCH_UP` seconds are made up;
+    * never more than `limit` (0: no such limit) in any one second: a send starts at least a
+      second after the send `limit` turns before it was answered. A request arrives between
+      its start and its answer, so the platform never sees more than `limit` within a
+      second, whatever delays the requests had on their way;
+    * per chat: a send starts at least `chat_period` (groups: `group_period`) after the
+      chat's previous send was answered;
+    * `pause(seconds)` (a 429): no turn is given before it is over; a turn that would wait
+      more than `HAND_BACK_AFTER` seconds raises `Paused`.
+    """
+
+    def __init__(
+        self, *, rate: float, limit: int, chat_period: float, group_period: float
+    ) -> None:
+        self._interval = 1 / rate if rate > 0 else 0.0
+        self._limit = limit
+        self._chat_period = chat_period
+        self._group_period = max(chat_period, group_period)
+        self._next = -math.inf  # the schedule's next turn
+        self._turn = asyncio.Lock()  # turns are given in order of asking
+        self._answered: collections.deque[asyncio.Future[float]] = collections.deque()
+        self._chat_last: dict[str, float] = {}
+        self.paused_until = -math.inf
+
+    def pause(self, seconds: float) -> None:
+        until = asyncio.get_running_loop().time() + seconds
+        self.paused_until = max(self.paused_until, until)
+
+    def period(self, chat: str) -> float:
+        return self._group_period if is_group_chat(chat) else self._chat_period
+
+    @contextlib.asynccontextmanager
+    async def slot(self, chat: str) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        chat_ready = self._chat_last.get(chat, -math.inf) + self.period(chat)
+        await self._sleep_until(chat_ready)  # outside the queue: other chats go meanwhile
+        async with self._turn:
+            await self._wait_turn(chat_ready)
+            answered: asyncio.Future[float] = loop.create_future()
+            if self._limit:
+                self._answered.append(answered)
+                if len(self._answered) > self._limit:
+                    self._answered.popleft()
+        try:
+            yield
+        finally:
+            now = loop.time()
+            answered.set_result(now)
+            self._remember(chat, now)
+
+    async def _sleep_until(self, at: float) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._pause_check(at) - loop.time()
+        while wait > 0:  # again: a 429 meanwhile may have made the pause longer
+            await asyncio.sleep(wait)
+            wait = self._pause_check(at) - loop.time()
+
+    def _pause_check(self, at: float) -> float:
+        now = asyncio.get_running_loop().time()
+        if self.paused_until - now > HAND_BACK_AFTER:
+            raise Paused(self.paused_until - now)
+        return max(at, self.paused_until)
+
+    async def _wait_turn(self, chat_ready: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            window = -math.inf
+            if self._limit and len(self._answered) >= self._limit:
+                oldest = self._answered[0]
+                if not oldest.done():
+                    await asyncio.wait({oldest})  # (waiting on it directly would cancel it)
+                    continue
+                window = oldest.result() + 1.0
+            now = loop.time()
+            scheduled = max(self._next, now - CATCH_UP)
+            at = self._pause_check(max(window, scheduled, chat_ready))
+            if at <= now:
+                self._next = scheduled + self._interval
+                return
+            await asyncio.sleep(at - now)
+
+    def _remember(self, chat: str, now: float) -> None:
+        if len(self._chat_last) >= MAX_CHATS_PACED:
+            quiet = [k for k, last in self._chat_last.items() if now - last >= self.period(k)]
+            for key in quiet:
+                del self._chat_last[key]
+        if self._chat_period or is_group_chat(chat):
+            self._chat_last[chat] = now
+
+
 class Deliverer:
     def __init__(
         self,
@@ -136,6 +243,7 @@ class Deliverer:
         metrics: Metrics,
         clock: Clock = utcnow,
         rate: float = 30.0,
+        limit: int = 0,
         per_chat_rate: float = 1.0,
         group_per_minute: float = 20.0,
         in_flight: int = 64,
@@ -148,18 +256,17 @@ class Deliverer:
         self._clock = clock
         self._retry_for = retry_for
         self._capacity = in_flight
-        # Smooth pacing: one send per 1/rate seconds (no burst above the platform's limit).
-        self._limiter = AsyncLimiter(1, 1 / rate) if rate > 0 else None
-        self._per_chat_period = 1 / per_chat_rate if per_chat_rate > 0 else 0.0
-        self._group_period = 60 / group_per_minute if group_per_minute > 0 else 0.0
-        self._chats: dict[str, AsyncLimiter] = {}
-        self._groups: dict[str, AsyncLimiter] = {}
+        self._pacer = Pacer(
+            rate=rate,
+            limit=limit,
+            chat_period=1 / per_chat_rate if per_chat_rate > 0 else 0.0,
+            group_period=60 / group_per_minute if group_per_minute > 0 else 0.0,
+        )
         self._to_record: list[
             tuple[Outgoing, int, bool, str | None, asyncio.Future[Outgoing | None]]
         ] = []
         self._recorder: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._paused_until = 0.0  # loop time; set by a 429
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -198,7 +305,7 @@ class Deliverer:
 
     async def _start_round(self) -> None:
         loop = asyncio.get_running_loop()
-        if loop.time() < self._paused_until:
+        if loop.time() < self._pacer.paused_until:
             return
         free = self._capacity - len(self._tasks)
         if free <= 0:
@@ -230,13 +337,12 @@ class Deliverer:
     async def _deliver_one(self, message: Outgoing) -> Outgoing | None:
         total = self._transport.parts(message)
         for index in range(message.parts_sent, total):
-            paused = self._paused_until - asyncio.get_running_loop().time()
-            if paused > 5:  # a long 429 pause: let go of the message instead of the lease
-                await self._hand_back(message, paused)
-                return None
             try:
-                await self._pace(message.external_id)
-                platform_id = await self._transport.send_part(message, index)
+                async with self._pacer.slot(message.external_id):
+                    platform_id = await self._transport.send_part(message, index)
+            except Paused as pause:  # a long 429 pause: let go of the message and its lease
+                await self._hand_back(message, pause.seconds)
+                return None
             except DeliveryError as error:
                 self._metrics.sends.labels(self.channel, error.result).inc()
                 await self._failed(message, error)
@@ -252,18 +358,6 @@ class Deliverer:
             if last:
                 return following
         return None
-
-    async def _pace(self, chat: str) -> None:
-        loop = asyncio.get_running_loop()
-        wait = self._paused_until - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)  # the platform told us how long (429)
-        if self._per_chat_period:
-            await chat_limiter(self._chats, chat, self._per_chat_period).acquire()
-        if self._group_period and is_group_chat(chat):
-            await chat_limiter(self._groups, chat, self._group_period).acquire()
-        if self._limiter is not None:
-            await self._limiter.acquire()
 
     async def _record(
         self, message: Outgoing, parts: int, *, done: bool, platform_id: str | None = None
@@ -324,10 +418,10 @@ class Deliverer:
     async def _failed(self, message: Outgoing, error: DeliveryError) -> None:
         now = self._clock()
         reason = str(error) or type(error).__name__
+        if isinstance(error, RateLimited):
+            self._pacer.pause(error.retry_after)  # at once: not after the commit below
         async with self._unit_of_work() as store:
             if isinstance(error, RateLimited):
-                loop = asyncio.get_running_loop()
-                self._paused_until = max(self._paused_until, loop.time() + error.retry_after)
                 at = now + timedelta(seconds=error.retry_after)
                 await store.retry_delivery(message.id, at=at, error=reason, count_attempt=False)
                 log.warning("%s asks to wait %s s", self.channel, error.retry_after)
@@ -369,14 +463,3 @@ class Deliverer:
         if created:
             log.info("ticket %s opened (undeliverable)", ticket.id)
 
-
-def chat_limiter(limiters: dict[str, AsyncLimiter], chat: str, period: float) -> AsyncLimiter:
-    """The chat's limiter (one send per `period`); those of quiet chats are dropped once
-    there are more than `MAX_CHAT_LIMITERS`, so only chats with a recent send are kept."""
-    if len(limiters) > MAX_CHAT_LIMITERS:
-        for key in [k for k, limiter in limiters.items() if limiter.has_capacity()]:
-            del limiters[key]
-    limiter = limiters.get(chat)
-    if limiter is None:
-        limiter = limiters[chat] = AsyncLimiter(1, period)
-    return limiter

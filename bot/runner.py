@@ -22,7 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import App, build_scheduler
-from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, build_bot
+from bot.channels.telegram import ALLOWED_UPDATES, SENDS_PER_SECOND, TelegramChannel, build_bot
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.channels.whatsapp.client import WhatsAppClient
 from bot.deliverer import Deliverer, Transport
@@ -77,7 +77,9 @@ class Running:
         return self.telegram
 
 
-def _deliverer(app: App, channel: Transport, *, rate: float, per_chat: float) -> Deliverer:
+def _deliverer(
+    app: App, channel: Transport, *, rate: float, per_chat: float, limit: int = 0
+) -> Deliverer:
     """A channel's deliverer, woken whenever the inbox or a conversation queued messages."""
     deliverer = Deliverer(
         app.database.unit_of_work,
@@ -85,6 +87,7 @@ def _deliverer(app: App, channel: Transport, *, rate: float, per_chat: float) ->
         metrics=app.metrics,
         clock=app.clock,
         rate=rate,
+        limit=limit,
         per_chat_rate=per_chat,
     )
     app.inbox.on_outbox(deliverer.wake)
@@ -165,6 +168,7 @@ async def serve(
                 telegram,
                 rate=settings.telegram_send_rate,
                 per_chat=settings.telegram_chat_rate,
+                limit=SENDS_PER_SECOND,
             )
         if settings.whatsapp_enabled:
             whatsapp, whatsapp_deliverer = await stack.enter_async_context(open_whatsapp(app))

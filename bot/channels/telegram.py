@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
+SENDS_PER_SECOND = 30  # Telegram's own limit for a bot: more in one second are refused (429)
 MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = ("help", "terug", "stop", "gegevens", "vergeet", "taal")

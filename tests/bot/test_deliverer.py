@@ -328,17 +328,95 @@ async def test_a_group_chat_is_paced_to_its_messages_a_minute_and_others_are_not
     assert await unsent(wire.database) == []
 
 
-async def test_per_chat_limiters_of_quiet_chats_are_dropped() -> None:
-    from aiolimiter import AsyncLimiter
+async def test_never_more_than_the_limit_reach_the_platform_in_one_second(wire: Wire) -> None:
+    chats = [wire.tg.user(4300 + n, started=True).chat_id for n in range(8)]
+    for chat_id in chats:
+        await queue(wire.database, chat_id, "een")
+    wire.tg.answer_late("sendMessage", 0.2, times=3)  # slow answers: the window waits for them
+    # The schedule alone would send 50 a second; the limit allows 3 in any second.
+    deliverer = wire.deliverer(clock=lambda: datetime.now(UTC), rate=50, limit=3)
 
-    from bot.deliverer import MAX_CHAT_LIMITERS, chat_limiter
+    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
+    try:
+        await wire.tg.wait_for(
+            lambda: all(wire.texts_to(c) == ["een"] for c in chats), timeout=10, what="all eight"
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
-    limiters: dict[str, AsyncLimiter] = {}
-    busy = chat_limiter(limiters, "busy", 60.0)
-    await busy.acquire()  # its next send is a minute away: it must be kept
-    for n in range(MAX_CHAT_LIMITERS):
-        await chat_limiter(limiters, str(n), 0.001).acquire()
+    arrived = sorted(c.at for c in wire.tg.calls_to("sendMessage"))
+    assert len(arrived) == 8
+    assert all(later - earlier >= 1.0 for earlier, later in zip(arrived, arrived[3:], strict=False))
+    assert arrived[-1] - arrived[0] >= 2.0  # 8 at 3 a second
+
+
+async def test_a_chat_s_next_send_waits_a_second_from_its_last_even_when_the_queue_empties(
+    wire: Wire,
+) -> None:
+    others = [wire.tg.user(4320 + n, started=True).chat_id for n in range(9)]
+    anna = wire.tg.user(4319, started=True)
+    for chat_id in others:
+        await queue(wire.database, chat_id, "een")
+    await queue(wire.database, anna.chat_id, "een", "twee")
+    # Anna's first message waits behind the nine others (10 a second); her second then finds
+    # nobody waiting, and must still keep a second from her first.
+    deliverer = wire.deliverer(
+        clock=lambda: datetime.now(UTC), rate=10, limit=10, per_chat_rate=1
+    )
+
+    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
+    try:
+        await wire.tg.wait_for(
+            lambda: len(wire.texts_to(anna.chat_id)) == 2, timeout=10, what="anna's two"
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    sends = wire.tg.calls_to("sendMessage")
+    to_anna = [c.at for c in sends if int(c.params["chat_id"]) == anna.chat_id]
+    assert len(to_anna) == 2
+    assert to_anna[1] - to_anna[0] >= 1.0
+    assert wire.texts_to(anna.chat_id) == ["een", "twee"]
+
+
+async def test_sends_already_waiting_for_their_turn_keep_still_during_a_429_pause(
+    wire: Wire,
+) -> None:
+    chats = [wire.tg.user(4340 + n, started=True).chat_id for n in range(4)]
+    for chat_id in chats:
+        await queue(wire.database, chat_id, "een")
+    wire.tg.fail_next("sendMessage", 429, retry_after=1)
+    # Two a second: the others wait for their turn when the first is refused.
+    deliverer = wire.deliverer(clock=lambda: datetime.now(UTC), rate=2, limit=2)
+
+    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
+    try:
+        await wire.tg.wait_for(
+            lambda: all(wire.texts_to(c) == ["een"] for c in chats), timeout=10, what="all four"
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    calls = wire.tg.calls_to("sendMessage")
+    refused = [c.at for c in calls if c.status == 429]
+    accepted = [c.at for c in calls if c.status == 200]
+    assert len(refused) == 1 and len(accepted) == 4
+    assert all(at - refused[0] >= 0.9 for at in accepted)  # none went during the pause
+
+
+async def test_chats_without_a_recent_send_are_forgotten_by_the_pacer() -> None:
+    from bot.deliverer import MAX_CHATS_PACED, Pacer
+
+    pacer = Pacer(rate=0, limit=0, chat_period=0.001, group_period=60.0)
+    async with pacer.slot("-100"):  # a group: its next send is a minute away, so it is kept
+        pass
+    for n in range(MAX_CHATS_PACED - 1):  # then it remembers as many as it may
+        async with pacer.slot(str(n)):
+            pass
     await asyncio.sleep(0.05)  # those chats are quiet again
-    chat_limiter(limiters, "new", 60.0)
-    assert set(limiters) == {"busy", "new"}
-    assert limiters["busy"] is busy
+    async with pacer.slot("new"):
+        pass
+    assert set(pacer._chat_last) == {"-100", "new"}
