@@ -168,7 +168,8 @@ async def serve(
                 telegram,
                 rate=settings.telegram_send_rate,
                 per_chat=settings.telegram_chat_rate,
-                limit=SENDS_PER_SECOND,
+                # TELEGRAM_SEND_RATE=0 turns pacing off (a local Bot API server, benchmarks)
+                limit=SENDS_PER_SECOND if settings.telegram_send_rate > 0 else 0,
             )
         if settings.whatsapp_enabled:
             whatsapp, whatsapp_deliverer = await stack.enter_async_context(open_whatsapp(app))
