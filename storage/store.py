@@ -91,13 +91,14 @@ _LOAD_SENDER = (
         exists()
         .where(_TICKETS.c.person_id == _PEOPLE.c.id, _TICKETS.c.status.in_(ACTIVE))
         .label("ticket_active"),
-        _CONVERSATIONS.c.flow.label("c_flow"),
-        _CONVERSATIONS.c.step.label("c_step"),
-        _CONVERSATIONS.c.turn.label("c_turn"),
-        _CONVERSATIONS.c.context.label("c_context"),
-        _CONVERSATIONS.c.stopped.label("c_stopped"),
-        _CONVERSATIONS.c.updated_at.label("c_updated_at"),
-        _CONVERSATIONS.c.misunderstood.label("c_misunderstood"),
+        _CONVERSATIONS.c.person_id,
+        _CONVERSATIONS.c.flow,
+        _CONVERSATIONS.c.step,
+        _CONVERSATIONS.c.turn,
+        _CONVERSATIONS.c.context,
+        _CONVERSATIONS.c.stopped,
+        _CONVERSATIONS.c.updated_at,
+        _CONVERSATIONS.c.misunderstood,
     )
     .select_from(
         _PEOPLE.join(_IDENTITIES, _IDENTITIES.c.person_id == _PEOPLE.c.id).outerjoin(
@@ -172,7 +173,7 @@ def _person(row: PersonRow | Row[Any]) -> Person:
     )
 
 
-def _conversation(row: ConversationRow) -> ConversationState:
+def _conversation(row: ConversationRow | Row[Any]) -> ConversationState:
     return ConversationState(
         person_id=row.person_id,
         flow=row.flow,
@@ -243,22 +244,11 @@ class Store(
         ).first()
         if row is None:
             return None
-        conversation = None
-        if row.c_flow is not None:
-            conversation = ConversationState(
-                person_id=row.id,
-                flow=row.c_flow,
-                step=row.c_step,
-                turn=row.c_turn,
-                context=dict(row.c_context or {}),
-                stopped=row.c_stopped,
-                updated_at=aware(row.c_updated_at),
-            )
         return Sender(
             person=_person(row),
-            conversation=conversation,
+            conversation=_conversation(row) if row.flow is not None else None,
             consent_version=row.consent_version,
-            misunderstood=int(row.c_misunderstood or 0),
+            misunderstood=int(row.misunderstood or 0),
             ticket_active=bool(row.ticket_active),
             identities=int(row.identity_count or 0),
             last_seen_at=aware(row.seen_at),
