@@ -24,7 +24,21 @@ from storage.records import (
 )
 
 
-class TicketActions(Protocol):
+class MessageQueue(Protocol):
+    """Puts a message for a person in the outbox (`Store.queue_message`)."""
+
+    async def queue_message(
+        self,
+        person_id: int,
+        text: str,
+        options: Sequence[tuple[str, str]] = (),
+        *,
+        introduction_id: int | None = None,
+        about: Collection[int] = (),
+    ) -> int: ...
+
+
+class TicketActions(MessageQueue, Protocol):
     """What a moderator's action on a ticket needs."""
 
     async def assign_ticket(self, scope: Scope, ticket_id: int, moderator_id: int) -> bool: ...
@@ -43,31 +57,11 @@ class TicketActions(Protocol):
 
     async def get_person_in_scope(self, scope: Scope, person_id: int) -> Person | None: ...
 
-    async def queue_message(
-        self,
-        person_id: int,
-        text: str,
-        options: Sequence[tuple[str, str]] = (),
-        *,
-        introduction_id: int | None = None,
-        about: Collection[int] = (),
-    ) -> int: ...
 
-
-class BlockActions(Protocol):
+class BlockActions(MessageQueue, Protocol):
     """What stopping a blocked person's waiting requests needs."""
 
     async def close_requests_of(self, person_id: int, *, now: datetime) -> list[StoppedRequest]: ...
-
-    async def queue_message(
-        self,
-        person_id: int,
-        text: str,
-        options: Sequence[tuple[str, str]] = (),
-        *,
-        introduction_id: int | None = None,
-        about: Collection[int] = (),
-    ) -> int: ...
 
 
 class DashboardStore(TicketActions, BlockActions, Protocol):
