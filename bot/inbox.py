@@ -340,7 +340,8 @@ class Inbox:
                 )
                 self._metrics.messages_queued.inc()
                 return 1
-        verdict = self._throttle.check(f"{item.channel}:{item.sender}")
+        # An update tried again after a fault was counted on its first try.
+        verdict = "ok" if item.attempts else self._throttle.check(f"{item.channel}:{item.sender}")
         if verdict != "ok":
             self._metrics.updates_throttled.inc()
             if verdict == "drop":

@@ -190,6 +190,28 @@ async def test_a_message_that_keeps_failing_gets_one_apology_and_changes_nothing
     assert thanks.text != sorry.text
 
 
+async def test_an_update_tried_again_counts_once_against_the_limit(
+    settings: Settings, database: Database, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with (
+        webhook_app(settings, throttle_per_minute=3) as app,
+        serve_telegram(app, base_url=tg.base_url, run_scheduler=False) as running,
+    ):
+        anna = tg.user(4308, started=True)
+        faults = [True, True]  # the third message fails twice, then goes through
+        fail_handling(
+            monkeypatch, lambda msg: msg.text == "bericht 2" and bool(faults) and faults.pop()
+        )
+        for n in range(3):
+            assert await post(running, text_update(4308, f"bericht {n}")) == 200
+            await anna.wait_for_messages(n + 1, timeout=TIMEOUT)
+        await tg.wait_until_idle(timeout=TIMEOUT, quiet=0.5)
+        assert faults == []
+        texts = [m.text for m in anna.messages()]
+        assert len(texts) == 3
+        assert app.texts("nl", "error.slow_down") not in texts  # three messages, not five
+
+
 async def test_health_and_metrics_show_what_the_bot_does(
     app: App, tg: FakeTelegram, running: Running
 ) -> None:
