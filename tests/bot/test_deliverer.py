@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,18 @@ from storage.db import Database
 from storage.models import IdentityRow, OutboxRow
 from storage.records import Scope
 from tests.channels.fake_telegram import FakeTelegram
+
+
+@asynccontextmanager
+async def running(deliverer: Deliverer) -> AsyncIterator[None]:
+    """The deliverer's own loop, for as long as the block lasts."""
+    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
 
 TOKEN = "123456:TEST-token"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -132,14 +145,10 @@ async def test_a_429_is_waited_out_and_nothing_is_lost_or_reordered(wire: Wire) 
     wire.tg.fail_next("sendMessage", 429, retry_after=1)
     deliverer = wire.deliverer(clock=lambda: datetime.now(UTC))  # real waiting here
 
-    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
-    try:
+    async with running(deliverer):
         await wire.tg.wait_for(
             lambda: len(wire.texts_to(anna.chat_id)) == 3, timeout=10, what="three messages"
         )
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
     refused = [c for c in wire.tg.calls_to("sendMessage") if c.status == 429]
     accepted = [c for c in wire.tg.calls_to("sendMessage") if c.status == 200]
@@ -308,8 +317,7 @@ async def test_a_group_chat_is_paced_to_its_messages_a_minute_and_others_are_not
 
     loop = asyncio.get_running_loop()
     started = loop.time()
-    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
-    try:
+    async with running(deliverer):
         await wire.tg.wait_for(
             lambda: len(wire.texts_to(anna.chat_id)) == 3, timeout=10, what="anna's three"
         )
@@ -318,9 +326,6 @@ async def test_a_group_chat_is_paced_to_its_messages_a_minute_and_others_are_not
             lambda: len(wire.texts_to(group.chat_id)) == 3, timeout=10, what="the group's three"
         )
         group_took = loop.time() - started
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
     assert in_group_then < 3  # the private chat did not wait for the group
     assert group_took >= 0.9  # three in a group: at 0 s, 0.5 s and 1 s
@@ -336,14 +341,10 @@ async def test_never_more_than_the_limit_reach_the_platform_in_one_second(wire: 
     # The schedule alone would send 50 a second; the limit allows 3 in any second.
     deliverer = wire.deliverer(clock=lambda: datetime.now(UTC), rate=50, limit=3)
 
-    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
-    try:
+    async with running(deliverer):
         await wire.tg.wait_for(
             lambda: all(wire.texts_to(c) == ["een"] for c in chats), timeout=10, what="all eight"
         )
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
     arrived = sorted(c.at for c in wire.tg.calls_to("sendMessage"))
     assert len(arrived) == 8
@@ -365,14 +366,10 @@ async def test_a_chat_s_next_send_waits_a_second_from_its_last_even_when_the_que
         clock=lambda: datetime.now(UTC), rate=10, limit=10, per_chat_rate=1
     )
 
-    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
-    try:
+    async with running(deliverer):
         await wire.tg.wait_for(
             lambda: len(wire.texts_to(anna.chat_id)) == 2, timeout=10, what="anna's two"
         )
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
     sends = wire.tg.calls_to("sendMessage")
     to_anna = [c.at for c in sends if int(c.params["chat_id"]) == anna.chat_id]
@@ -391,14 +388,10 @@ async def test_sends_already_waiting_for_their_turn_keep_still_during_a_429_paus
     # Two a second: the others wait for their turn when the first is refused.
     deliverer = wire.deliverer(clock=lambda: datetime.now(UTC), rate=2, limit=2)
 
-    task = asyncio.create_task(deliverer.run_forever(interval=0.05))
-    try:
+    async with running(deliverer):
         await wire.tg.wait_for(
             lambda: all(wire.texts_to(c) == ["een"] for c in chats), timeout=10, what="all four"
         )
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
     calls = wire.tg.calls_to("sendMessage")
     refused = [c.at for c in calls if c.status == 429]

@@ -51,6 +51,15 @@ async def code_of(resident: Resident) -> str:
     return found.group(1) + found.group(2)
 
 
+async def links_to(app: App, phone: Resident, code: str, person_id: int) -> None:
+    """Typing Anna's code in the phone's chat, and saying yes, links it to her."""
+    await phone.send(code)
+    assert phone.text == nl("link.confirm", name="Anna")
+    await phone.tap("Ja, dat ben ik")
+    linked = await person_of(app.database, phone)
+    assert linked is not None and linked.id == person_id
+
+
 async def test_a_code_typed_and_confirmed_links_whatsapp_to_the_same_person(
     linked_app: App,
 ) -> None:
@@ -146,11 +155,7 @@ async def test_five_wrong_codes_in_an_hour_stop_the_guessing(
     assert phone.text == nl("link.too_many")
     clock.now += timedelta(minutes=61)
     code = await code_of(anna)
-    await phone.send(code)
-    assert phone.text == nl("link.confirm", name="Anna")
-    await phone.tap("Ja, dat ben ik")
-    linked = await person_of(linked_app.database, phone)
-    assert linked is not None and linked.id == person_id
+    await links_to(linked_app, phone, code, person_id)
 
 
 async def test_a_chat_with_a_profile_of_its_own_is_not_merged(linked_app: App) -> None:
@@ -261,11 +266,7 @@ async def test_asking_to_link_in_a_new_chat_explains_how_and_the_code_still_work
     # as explained: a code from the chat she already uses, typed here
     anna, person_id = await anna_on_telegram(linked_app)
     code = await code_of(anna)
-    await phone.send(code)
-    assert phone.text == nl("link.confirm", name="Anna")
-    await phone.tap("Ja, dat ben ik")
-    linked = await person_of(linked_app.database, phone)
-    assert linked is not None and linked.id == person_id
+    await links_to(linked_app, phone, code, person_id)
 
 
 async def test_the_explanation_comes_in_english_too(linked_app: App) -> None:
