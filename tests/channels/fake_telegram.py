@@ -1238,6 +1238,7 @@ class FakeTelegram:
         self._allowed_updates: frozenset[str] = _DEFAULT_UPDATE_TYPES
         self._cond = asyncio.Condition()
         self._poll_generation = 0
+        self._polled = asyncio.Event()
         self._closing = False
         self._inflight = 0
         self._last_activity = 0.0
@@ -1294,6 +1295,10 @@ class FakeTelegram:
         port = int(self._runner.addresses[0][1])
         self._url = f"http://{self.host}:{port}"
         self._last_activity = asyncio.get_running_loop().time()
+
+    async def wait_for_a_poll(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until a getUpdates call has reached the server."""
+        await asyncio.wait_for(self._polled.wait(), timeout)
 
     async def stop(self) -> None:
         """Release pending long polls (they answer an empty result) and close the server."""
@@ -1693,6 +1698,7 @@ class FakeTelegram:
             self._confirm(offset)
             self._poll_generation += 1
             generation = self._poll_generation
+            self._polled.set()
             self._cond.notify_all()
             while True:
                 if self._closing:

@@ -424,8 +424,10 @@ async def test_stop_releases_pending_long_polls() -> None:
     async with aiohttp.ClientSession() as http:
         url = f"{tg.base_url}{TOKEN}/getUpdates"
         poll = asyncio.create_task(post_json(http, url, {"timeout": 30}))
-        await asyncio.sleep(0.2)
         loop = asyncio.get_running_loop()
+        # The poll must be waiting on the server before it stops: a request still on its way
+        # would be cut off with the connection instead.
+        await tg.wait_for_a_poll()
         started = loop.time()
         await tg.stop()
         assert await poll == (200, {"ok": True, "result": []})
