@@ -226,7 +226,8 @@ async def stop_for_block(
     finds the request closed). Each resident who was waiting on one is told kindly that it
     will not go on, in their language, with the way to other ideas; no reason is given.
     Requests the blocked person asked themselves stop quietly: nobody waits on them.
-    Returns how many stopped.
+    Their conversations through the bot stop as well (`close_relays_of`), and the other
+    side is told the same kind way. Returns how many requests and conversations stopped.
 
     Unblocking restores nothing by itself: the stopped requests stay closed (one request
     per resident and initiative or neighbour, as after a decline), the residents were told
@@ -244,7 +245,18 @@ async def stop_for_block(
             introduction_id=request.introduction_id,
             about=request.named,
         )
-    return len(stopped)
+    relays = await store.close_relays_of(person_id)
+    for relay in relays:
+        lang = relay.language
+        name = relay.other_side or texts(lang, "intro.someone")
+        await store.queue_message(
+            relay.person_id,
+            texts(lang, "relay.stopped", name=name),
+            ((IDEAS_KEY, texts(lang, "menu.ideas")),),
+            introduction_id=relay.introduction_id,
+            about=relay.named,
+        )
+    return len(stopped) + len(relays)
 
 
 # -- answering (x:<id>:<action>) -------------------------------------------------------
@@ -297,9 +309,7 @@ async def act(turn: Turn, choice: str) -> None:
         if action == "end" and intro.relay_open:
             await end_relay(turn, intro, as_requester)
             return
-        if action == "share" and not await turn.store.is_blocked_between(
-            me, await others(turn, intro, as_requester)
-        ):  # after a report, neither side offers the other a number
+        if action == "share" and await _may_share(turn, intro, as_requester):
             turn.goto(ROUTE_STEP, share=intro.id, resume=turn.resume_point())
             ask_route(turn)
             return
@@ -439,6 +449,19 @@ def _route_text(
     return texts(lang, key, name=name, contact=contact), (report_button,)
 
 
+async def _may_share(turn: Turn, intro: Introduction, as_requester: bool) -> bool:
+    """Whether contact details may still be swapped: not after a report (either side
+    blocked the other), nor while a moderator blocks either side."""
+    other_ids = await others(turn, intro, as_requester)
+    if turn.person.blocked or await turn.store.is_blocked_between(turn.person.id, other_ids):
+        return False
+    for other_id in other_ids:
+        other = await turn.store.get_person(other_id)
+        if other is not None and other.blocked:
+            return False
+    return True
+
+
 async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:
     """Both want to swap contact details instead of talking through the bot."""
     intro = await turn.store.get_introduction(intro_id)
@@ -449,6 +472,9 @@ async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> 
         turn.say(turn.t("intro.share_bot_kept"))
         return
     as_requester = intro.requester_id == turn.person.id
+    if not await _may_share(turn, intro, as_requester):  # blocked while choosing a route
+        turn.say(turn.t("intro.stopped_here"))
+        return
     fields = (
         ("requester_route", "requester_contact")
         if as_requester

@@ -16,10 +16,11 @@ from storage.models import (
     InitiativeRow,
     IntroductionRow,
     JobRow,
+    MentionRow,
     OutboxRow,
     PersonRow,
 )
-from storage.records import Introduction, StoppedRequest
+from storage.records import Introduction, StoppedRelay, StoppedRequest
 from storage.verbs import Verbs, as_utc, aware
 
 INTRODUCTION_FIELDS = frozenset(
@@ -291,6 +292,100 @@ class IntroductionVerbs(Verbs):
                     language=language,
                     other_side=title if other is None else other.first_name,
                     named=tuple(p for p in named if p),
+                )
+            )
+        return stopped
+
+    async def close_relays_of(self, person_id: int) -> list[StoppedRelay]:
+        """A moderator blocked this person: their conversations through the bot stop. Each
+        one closes in one conditional update (a message racing it is either passed on
+        first or finds it closed), and what they wrote that was not delivered yet is
+        dropped. Returned with what the other side needs to be told.
+
+        Contact details already shared stay with the other side; unblocking opens
+        nothing again."""
+        open_relay = (
+            LIVE,
+            IntroductionRow.status == "accepted",
+            IntroductionRow.relay_open.is_(True),
+            or_(
+                IntroductionRow.requester_id == person_id,
+                IntroductionRow.neighbour_id == person_id,
+                IntroductionRow.answered_by_id == person_id,
+            ),
+        )
+        ids = list(await self._session.scalars(select(IntroductionRow.id).where(*open_relay)))
+        if not ids:
+            return []
+        # The timers' locks first, as `change_introduction` and the scheduler take them.
+        await self._session.execute(
+            select(JobRow.id)
+            .where(JobRow.introduction_id.in_(ids), JobRow.done_at.is_(None))
+            .with_for_update()
+        )
+        closed = list(
+            await self._session.scalars(
+                update(IntroductionRow)
+                .where(IntroductionRow.id.in_(ids), *open_relay)
+                .values(relay_open=False)
+                .returning(IntroductionRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if not closed:
+            return []
+        rows = (
+            await self._session.execute(
+                select(IntroductionRow, InitiativeRow.title)
+                .outerjoin(InitiativeRow, InitiativeRow.id == IntroductionRow.initiative_id)
+                .where(IntroductionRow.id.in_(closed))
+                .order_by(IntroductionRow.id)
+            )
+        ).all()
+        sides = {
+            intro.id: tuple(
+                p for p in (intro.requester_id, intro.neighbour_id, intro.answered_by_id) if p
+            )
+            for intro, _ in rows
+        }
+        involved = {person_id}.union(*sides.values())
+        people = {
+            row.id: row
+            for row in await self._session.scalars(
+                select(PersonRow).where(PersonRow.id.in_(sorted(involved)))
+            )
+        }
+        blocked = people.get(person_id)
+        written_by_them = select(MentionRow.outbox_id).where(MentionRow.person_id == person_id)
+        stopped: list[StoppedRelay] = []
+        for intro, title in rows:
+            if intro.requester_id == person_id:  # the other side knows them by first name
+                other_id = intro.neighbour_id or intro.answered_by_id
+                known_as = blocked.first_name if blocked else None
+            else:  # the requester knows the neighbour by name, an initiative by its title
+                other_id = intro.requester_id
+                known_as = title
+                if intro.neighbour_id is not None:
+                    known_as = blocked.first_name if blocked else None
+            other = people.get(other_id or 0)
+            if other is None:
+                continue
+            await self._session.execute(  # their relayed words still on the way
+                delete(OutboxRow).where(
+                    OutboxRow.introduction_id == intro.id,
+                    OutboxRow.person_id == other.id,
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.failed_at.is_(None),
+                    OutboxRow.id.in_(written_by_them),
+                )
+            )
+            stopped.append(
+                StoppedRelay(
+                    introduction_id=intro.id,
+                    person_id=other.id,
+                    language=other.language,
+                    other_side=known_as,
+                    named=sides[intro.id],
                 )
             )
         return stopped

@@ -18,6 +18,7 @@ from storage.records import (
     Person,
     ReportedThing,
     Scope,
+    StoppedRelay,
     StoppedRequest,
     Ticket,
     TicketMessage,
@@ -59,9 +60,11 @@ class TicketActions(MessageQueue, Protocol):
 
 
 class BlockActions(MessageQueue, Protocol):
-    """What stopping a blocked person's waiting requests needs."""
+    """What stopping a blocked person's waiting requests and conversations needs."""
 
     async def close_requests_of(self, person_id: int, *, now: datetime) -> list[StoppedRequest]: ...
+
+    async def close_relays_of(self, person_id: int) -> list[StoppedRelay]: ...
 
 
 class DashboardStore(TicketActions, BlockActions, Protocol):

@@ -185,6 +185,19 @@ class StoppedRequest:
 
 
 @dataclass(frozen=True)
+class StoppedRelay:
+    """A conversation through the bot stopped by a moderator's block, as the other side is
+    told: who that is (`person_id`), their language, and the blocked side as they know it
+    (a first name, or an initiative's title; None when unknown)."""
+
+    introduction_id: int
+    person_id: int
+    language: str
+    other_side: str | None
+    named: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Candidate:
     """Someone or something that might suit a resident, as matching needs it.
 

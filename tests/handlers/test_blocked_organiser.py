@@ -1,7 +1,9 @@
 """A block covers the organiser role: while a moderator blocks an organiser, their
 initiative is not suggested and takes no new requests; lifting the block restores both.
 Requests that were waiting when the block came stop: no reminder, no answer from the
-blocked side, the residents who asked are told kindly; unblocking does not restart them."""
+blocked side, the residents who asked are told kindly; unblocking does not restart them.
+Conversations through the bot stop too: nothing the blocked person writes reaches the
+other side any more, not even what was still on its way."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from tests.handlers.test_introductions import (
     World,
     ask,
     choose_route,
+    henk_writes_to_anna,
     nl,
     refused,
+    through_the_bot,
     world,
 )
 
@@ -183,3 +187,101 @@ async def test_unblocking_restores_nothing_but_the_suggestions(world: World) -> 
     assert SOUP in carla.text
     await anna.send("ideeën")  # one request per initiative, as after a decline
     assert SOUP not in anna.text
+
+
+# -- conversations through the bot --------------------------------------------------------
+
+
+async def test_a_conversation_with_a_blocked_organiser_stops_and_the_resident_is_told(
+    world: World,
+) -> None:
+    anna, henk = world["Anna"], world["Henk"]
+    intro, _ = await henk_writes_to_anna(world, "Welkom! Woensdag om 12 uur?")
+    await world.clear()
+
+    assert await _block_and_stop(world, "Henk") == 1
+    (told,) = await world.take(anna)
+    assert told.text == nl("relay.stopped", name=SOUP)  # kind, no reason given
+    assert "blok" not in told.text.lower() and "Henk" not in told.text
+    assert [o.key for o in told.options] == [IDEAS_KEY]
+    stopped = await world.intro(intro.id)
+    assert (stopped.status, stopped.relay_open) == ("accepted", False)
+
+    # Whatever Henk does now reaches nobody: the old buttons, or typing on.
+    async with world.unchanged():
+        for key in (f"x:{intro.id}:{action}" for action in ("write", "share", "end")):
+            await refused(world, henk, key)
+            await refused(world, anna, key)
+    await henk.send("Hallo? Ben je er nog?")
+    assert await world.take(anna) == []
+    await world.assert_quiet()
+
+    await _block(world, "Henk", blocked=False)  # unblocking opens nothing again
+    assert (await world.intro(intro.id)).relay_open is False
+
+
+async def test_words_still_on_their_way_from_the_blocked_side_are_dropped(
+    world: World,
+) -> None:
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    await anna.press(f"x:{intro.id}:write")
+    await anna.send("Tot woensdag!")  # hers, to Henk: on its way
+    await henk.press(f"x:{intro.id}:write")
+    await henk.send("Geef me je adres")  # his, to Anna: on its way when the block comes
+    assert await _block_and_stop(world, "Henk") == 1
+    texts = [reply.text for reply in await world.take(anna)]
+    assert texts == [nl("relay.stopped", name=SOUP)]
+    assert [r.text for r in await world.take(henk)] == [
+        nl("relay.message", name="Anna", text="Tot woensdag!")  # hers still reaches him
+    ]
+
+
+async def test_a_blocked_resident_can_no_longer_write_to_the_organiser(world: World) -> None:
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    await anna.press(f"x:{intro.id}:write")
+    assert await _block_and_stop(world, "Anna") == 1
+    (told,) = await world.take(henk)  # he answered her request: he is the other side
+    assert told.text == nl("relay.stopped", name="Anna")
+    await anna.send("Waarom antwoord je niet?")  # the words she was typing go nowhere
+    assert anna.last[0].text == nl("relay.closed")
+    assert await world.take(henk) == []
+    assert await world.take(world["Bram"]) == []
+    assert (await world.intro(intro.id)).relay_open is False
+
+
+async def test_no_contact_details_are_swapped_with_a_blocked_side(world: World) -> None:
+    """Henk offered his number before the block; Anna's yes afterwards swaps nothing."""
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    await henk.press(f"x:{intro.id}:share")
+    await choose_route(henk, "phone")
+    (asked,) = await world.take(anna)
+    assert [o.key for o in asked.options] == [f"x:{intro.id}:share"]
+    await anna.press(f"x:{intro.id}:share")  # she starts to answer; then the block comes
+    mark = len(world.ledger.sent)
+    await _block_and_stop(world, "Henk")
+    await world.clear()
+    await choose_route(anna, "phone")
+    assert anna.last[0].text == nl("intro.stopped_here")
+    _never_reached(world, "Henk", anna, mark)
+    assert await world.take(henk) == []
+    stopped = await world.intro(intro.id)
+    assert (stopped.requester_route, stopped.requester_contact) == ("bot", None)
+    async with world.unchanged():
+        await refused(world, anna, f"x:{intro.id}:share")
+
+
+async def test_a_blocked_person_writes_to_nobody_even_while_their_relay_is_open(
+    world: World,
+) -> None:
+    """The block alone is enough: words typed after it are not passed on, whatever the
+    state of the conversation (stopping it races with their typing)."""
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    await anna.press(f"x:{intro.id}:write")
+    await _block(world, "Anna", blocked=True)
+    await anna.send("Hallo Henk")
+    assert anna.last[0].text == nl("relay.closed")
+    assert await world.take(henk) == []
