@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -372,6 +373,16 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_sent_person", "sent_at", "person_id"),
         Index("ix_outbox_chat", "channel", "external_id", "id"),
+        # The messages still to send, per chat in order: where a claim finds each chat's
+        # next message, however many were sent (and kept for a day) before it.
+        Index(
+            "ix_outbox_unsent",
+            "channel",
+            "external_id",
+            "id",
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
         NEVER_REUSE,
     )
 

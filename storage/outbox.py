@@ -64,10 +64,26 @@ _RECORD_LAST_PART = _RECORD_PART.returning(_OUTBOX.c.extra)
 
 @functools.cache
 def _claim_statement(postgres: bool, *, by_chat: bool) -> Select[Any]:
-    """The claim query, built once per kind: the head of each chat's queue that may go."""
+    """The claim query, built once per kind: the head of each chat's queue that may go.
+
+    A chat's head is found as the smallest unsent id of that chat, one probe of the
+    partial index `ix_outbox_unsent` per candidate. Written as "no earlier unsent message"
+    instead, PostgreSQL plans it from the table's statistics, which trail a burst until
+    the next ANALYZE: with 10,000 fresh messages that plan took seconds per claim, this
+    one takes tens of milliseconds (about one with statistics)."""
     outbox = _OUTBOX
     earlier = outbox.alias("earlier")
     blocked = cast(Table, IdentityRow.__table__).alias("blocked")
+    head = (
+        select(func.min(earlier.c.id))
+        .where(
+            earlier.c.channel == outbox.c.channel,
+            earlier.c.external_id == outbox.c.external_id,
+            earlier.c.sent_at.is_(None),
+            earlier.c.failed_at.is_(None),
+        )
+        .scalar_subquery()
+    )
     statement = (
         select(outbox)
         .where(
@@ -79,13 +95,7 @@ def _claim_statement(postgres: bool, *, by_chat: bool) -> Select[Any]:
                 outbox.c.next_attempt_at <= bindparam("moment"),
             ),
             or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= bindparam("real")),
-            ~exists().where(
-                earlier.c.channel == outbox.c.channel,
-                earlier.c.external_id == outbox.c.external_id,
-                earlier.c.sent_at.is_(None),
-                earlier.c.failed_at.is_(None),
-                earlier.c.id < outbox.c.id,
-            ),
+            outbox.c.id == head,
             ~exists().where(
                 blocked.c.channel == outbox.c.channel,
                 blocked.c.external_id == outbox.c.external_id,
