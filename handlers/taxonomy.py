@@ -104,6 +104,10 @@ def tokenise(text: str) -> list[str]:
     return normalise(text).split()
 
 
+# A word ending in a consonant and "n": perhaps an "-en" with its "e" left out.
+_DROPPED_E = re.compile(r"[^aeiouyn\W\d]n$")
+
+
 def max_edits(length: int) -> int:
     """How many edits a typo of a word of `length` letters may have."""
     if length >= 8:
@@ -205,7 +209,18 @@ class _Index:
                     self.buckets[lang].setdefault((word[0], len(word)), []).append(word)
 
     def candidates(self, token: str, lang: str) -> tuple[str, ...]:
-        """Known words that `token` is, or is the closest typo of in `lang`; empty if none."""
+        """Known words that `token` is, or is the closest typo of in `lang`; empty if none.
+
+        A Dutch "-en" typed without its "e" ("kokn", "wandeln") is read as written out
+        when it is not a typo of anything itself."""
+        found = self._candidates(token, lang)
+        if found or not _DROPPED_E.search(token) or token in STOP_WORDS:
+            return found
+        if token in self.never_typos:
+            return ()
+        return self._candidates(f"{token[:-1]}en", lang)
+
+    def _candidates(self, token: str, lang: str) -> tuple[str, ...]:
         if token in self.word_langs:
             return (token,)
         size = len(token)

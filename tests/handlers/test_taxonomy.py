@@ -332,6 +332,15 @@ def test_typos_are_only_read_in_the_persons_language() -> None:
     assert TAXONOMY.read("tuinieern", "gift", "xx") == ["gardening"]  # unknown: Dutch
 
 
+def test_an_en_ending_typed_without_its_e_is_read_written_out() -> None:
+    assert TAXONOMY.read("kokn", "gift", "nl") == ["cooking"]  # too short for a typo
+    assert TAXONOMY.read("ik kookn graag", "gift", "nl") == ["cooking"]  # "kooken": a typo
+    assert TAXONOMY.read("wandeln", "wish", "nl") == ["walking"]
+    assert TAXONOMY.read("fietsn repareren", "gift", "nl") == ["bike_repair"]
+    for said in ("zijn", "mijn", "ik ben", "bakn", "varkn"):  # no "-en" word is meant
+        assert TAXONOMY.read(said, "gift", "nl") == [], said
+
+
 def test_each_label_and_synonym_reads_as_its_own_tag() -> None:
     for tag in TAXONOMY:
         texts = [*tag.labels.values(), *tag.synonyms["nl"], *tag.synonyms["en"]]
