@@ -36,6 +36,7 @@ from handlers.reading import (
     clean,
     has_words,
     is_greeting,
+    is_thanks,
     read_command,
     read_numbers,
     read_yes_no,
@@ -422,8 +423,15 @@ async def _on_text(turn: Turn, stage: Stage, text: str) -> None:
         if not await organiser.join(turn, invite):
             raise InvalidAnswer("organiser.invalid_code")
         return
+    if stage.passes_on:
+        await stage.text(turn, text)
+        return
     if is_greeting(text):
         turn.say(turn.t("welcome.back", name_sep=turn.name_sep))
+        await stage.ask(turn)
+        return
+    if is_thanks(text):
+        turn.say(turn.t("thanks.welcome"))
         await stage.ask(turn)
         return
     numbers = read_numbers(text)

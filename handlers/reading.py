@@ -82,6 +82,14 @@ GREETINGS = frozenset(
      "goeienavond", "goedendag", "hallo daar", "hoi hoi", "hey there", "good afternoon",
      "good evening", "hallootjes", "hoihoi", "middag", "avond", "hallo hallo"}
 )
+THANKS = frozenset(
+    {"bedankt", "dank je", "dank je wel", "dankjewel", "dankje", "dank u", "dank u wel",
+     "dankuwel", "hartelijk dank", "heel erg bedankt", "heel hartelijk bedankt",
+     "super bedankt", "top bedankt", "bedankt hoor", "dank je wel hoor", "oke bedankt",
+     "ok bedankt", "fijn bedankt", "bedankt voor je hulp", "dank voor je hulp",
+     "bedankt voor de hulp", "merci", "thanks", "thank you", "thanks a lot", "thx",
+     "thank you very much", "many thanks", "thanks for your help", "cheers"}
+)
 _NOT_WORD = re.compile(r"[^\w\s?'\-]", re.UNICODE)
 
 
@@ -122,6 +130,43 @@ def is_link_request(text: str) -> bool:
 
 def is_greeting(text: str) -> bool:
     return fold(text) in GREETINGS
+
+
+# Asking for something to do, in everyday words: at the menu these mean "Ideeën voor mij".
+_IDEAS_ASKED = (
+    "iets voor mij", "iets voor me", "iets leuks", "iets te doen", "iets doen", "wat kan ik",
+    "wat is er te doen", "wat valt er te doen", "wat is er in de buurt", "wat past bij mij",
+    "mensen ontmoeten", "mensen leren kennen", "mensen te leren kennen", "activiteit",
+    "suggestie", "idee", "something to do", "anything for me", "something for me",
+    "what can i do", "meet people", "activities", "suggest",
+)
+_NOT_NOW = (" geen ", " niet ", " no ", " not ", " stop ", " pauze ", " nooit ")
+
+
+def asks_for_ideas(text: str) -> bool:
+    """ "Heb je iets voor mij?", "ik wil graag mensen ontmoeten": asking what there is to
+    do. A "geen" or "niet" in it ("ik wil geen ideeën meer") is not that."""
+    folded = f" {fold(text)} "
+    if any(word in folded for word in _NOT_NOW):
+        return False
+    return any(phrase in folded for phrase in _IDEAS_ASKED)
+
+
+_NO_MORE_IDEAS = (
+    "geen ideeen", "geen suggesties", "geen voorstellen", "geen berichten meer",
+    "no more ideas", "no more suggestions", "no ideas",
+)
+
+
+def asks_for_no_more_ideas(text: str) -> bool:
+    """ "Ik wil geen ideeën meer": the suggestions may pause ("geen idee" is "no idea")."""
+    folded = f" {fold(text)} "
+    return any(f" {phrase} " in folded for phrase in _NO_MORE_IDEAS)
+
+
+def is_thanks(text: str) -> bool:
+    """ "Bedankt!", "dank je wel": thanks, and nothing else ("nee bedankt" is a no)."""
+    return fold(text) in THANKS
 
 
 def read_numbers(text: str) -> list[int] | None:

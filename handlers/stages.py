@@ -26,7 +26,13 @@ from handlers.errors import InvalidAnswer
 from handlers.flow import DONE, FIRST_STEP, FLOW_OF, INTAKE_FLOW, STEPS, Kind
 from handlers.i18n import LANGUAGES
 from handlers.messages import Option
-from handlers.reading import Command, fold, read_yes_no
+from handlers.reading import (
+    Command,
+    asks_for_ideas,
+    asks_for_no_more_ideas,
+    fold,
+    read_yes_no,
+)
 from handlers.turn import Turn
 from storage.records import ConversationState
 
@@ -41,6 +47,9 @@ class Stage:
     options: Callable[[Turn], Awaitable[tuple[Option, ...]]]
     choice: Callable[[Turn, str], Awaitable[None]]
     text: Callable[[Turn, str], Awaitable[None]]
+    # Words for someone else, passed on as typed: "Hallo!" or "2" is a message, not a
+    # greeting to answer or a button number (commands such as "stop" still work).
+    passes_on: bool = False
 
 
 async def _intake_options(turn: Turn) -> tuple[Option, ...]:
@@ -159,6 +168,10 @@ async def _menu_text(turn: Turn, text: str) -> None:
         return
     if await relay.pass_on_typed(turn, text):
         return
+    if asks_for_no_more_ideas(text) and await run_command(turn, Command.PAUSE, text):
+        return
+    if asks_for_ideas(text) and await run_command(turn, Command.IDEAS, text):
+        return
     raise InvalidAnswer("menu.not_understood")
 
 
@@ -204,7 +217,9 @@ STAGES[introductions.ROUTE_STEP] = Stage(
 STAGES[introductions.PHONE_STEP] = Stage(
     _phone_ask, _no_options, _no_choice, introductions.phone_text
 )
-STAGES[relay.RELAY_STEP] = Stage(_relay_ask, _no_options, _no_choice, relay.relay_text)
+STAGES[relay.RELAY_STEP] = Stage(
+    _relay_ask, _no_options, _no_choice, relay.relay_text, passes_on=True
+)
 
 
 async def _visibility_ask(turn: Turn) -> None:

@@ -1038,6 +1038,24 @@ async def test_the_relay_shows_first_names_hides_numbers_and_ends_for_both(world
     assert (await world.intro(intro.id)).status == "accepted"
 
 
+async def test_a_greeting_or_a_number_written_through_the_bot_is_passed_on(
+    world: World,
+) -> None:
+    """Words for the other side are a message, whatever they look like: "Hallo!" is no
+    greeting to the bot, "2" no button number."""
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    for said in ("Hallo!", "goedemorgen", "2", "12 uur?", "bedankt"):
+        await henk.press(f"x:{intro.id}:write")
+        await henk.send(said)
+        assert henk.last[0].text == nl("relay.sent"), said
+        (got,) = await world.take(anna)
+        assert got.text == nl("relay.message", name=f"Henk ({SOUP})", text=said)
+    await henk.press(f"x:{intro.id}:write")
+    await henk.send("stop")  # a command still is one: nothing is sent
+    assert await world.take(anna) == []
+
+
 async def test_sharing_by_both_reveals_both_routes_and_closes_the_relay(world: World) -> None:
     anna, piet = world["Anna"], world["Piet"]
     intro = await through_the_bot(world, anna, f"p:{piet.person_id}", piet)
