@@ -10,6 +10,9 @@ from handlers.answers.yes_no import read_yes_no
 _PHRASES: tuple[tuple[str, bool], ...] = (
     ("niet alleen gratis", False), ("not only free", False), ("geen probleem", False),
     ("no problem", False), ("maakt niet uit", False), ("doesnt matter", False),
+    ("niet te duur", False), ("niet zo duur", False), ("niet al te duur", False),
+    ("niet duur", False), ("goedkoop", False), ("goedkoops", False), ("not too expensive", False),
+    ("not expensive", False), ("cheap", False), ("te duur", True), ("too expensive", True),
     ("niet veel geld", True), ("weinig geld", True), ("geen geld", True), ("no money", True),
     ("niks kosten", True), ("niets kosten", True), ("niks betalen", True),
     ("niets betalen", True), ("niet betalen", True), ("kan niet betalen", True),
@@ -45,6 +48,9 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("ik kan niet zo veel uitgeven", True),
     ("ik heb een kleine beurs", True),
     ("ik heb het niet breed", True),
+    ("als het niet te duur is", False),
+    ("iets goedkoops is prima", False),
+    ("alles is tegenwoordig te duur", True),
     ("wandelen", None),
 )
 

@@ -1,4 +1,5 @@
-"""A first name, also inside a sentence or after a title: "hoi, ik ben Sanne!", "mevrouw Jansen"."""
+"""A first name, also inside a sentence or after a title: "hoi, ik ben Sanne!", "mevrouw Jansen"
+(called "Mevrouw Jansen")."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ _GREETINGS = (
     "hallo", "hoi", "hai", "hey", "hi", "hello", "goedemorgen", "goedemiddag", "goedenavond",
     "goeiemorgen", "goeiemiddag", "goeienavond", "dag", "moi", "beste", "nou", "ja", "oke",
 )  # fmt: skip
-# Titles keep the surname after them: "mevrouw de Boer" is called "de Boer".
-_TITLES = ("mevrouw", "mevr", "mw", "meneer", "mr", "mrs", "ms", "dhr", "heer", "juffrouw")
+# Someone who gives a title and a surname is called by both, written out: "mevr. de Boer"
+# is "Mevrouw De Boer" (a surname's first particle takes a capital without a first name).
+_TITLES = {
+    "mevrouw": "Mevrouw", "mevr": "Mevrouw", "mw": "Mevrouw", "meneer": "Meneer",
+    "dhr": "Meneer", "heer": "Meneer", "juffrouw": "Juffrouw", "mr": "Mr", "mrs": "Mrs",
+    "ms": "Ms",
+}  # fmt: skip
 _PARTICLES = frozenset(
     {"van", "de", "der", "den", "ter", "ten", "te", "het", "'t", "von", "la", "le"}
 )  # fmt: skip
@@ -42,8 +48,9 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("ik heet riek", "Riek"),
     ("ik ben riek van dijk", "Riek"),
     ("Hoi, ik ben Sanne!", "Sanne"),
-    ("mevrouw Jansen", "Jansen"),
-    ("Mevr. de Boer", "de Boer"),
+    ("mevrouw Jansen", "Mevrouw Jansen"),
+    ("Mevr. de Boer", "Mevrouw De Boer"),
+    ("dhr. jansen", "Meneer Jansen"),
     ("ik heet Mohammed maar zeg maar Mo", "Mo"),
     ("Johanna, maar iedereen zegt Annie", "Annie"),
     ("Ik ben Bert, 74 jaar", "Bert"),
@@ -62,7 +69,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("Bo", "Bo"),
     ("ik ben gewoon tante truus", "Truus"),
     ("Naam: Kees", "Kees"),
-    ("mijn naam is mevrouw van der Berg", "van der Berg"),
+    ("mijn naam is mevrouw van der Berg", "Mevrouw Van der Berg"),
     ("Ik ben Hendrik, maar iedereen noemt me Henk", "Henk"),
     ("i am called rosa", "Rosa"),
     ("Mimi", "Mimi"),
@@ -160,18 +167,28 @@ def _name_in(rest: str) -> str | None:
     parts = rest.split()
     if not parts:
         return None
-    if parts[0].lower().rstrip(".") in _TITLES and len(parts) > 1:
+    title = _TITLES.get(parts[0].lower().rstrip("."))
+    if title is not None and len(parts) > 1:
         rest_parts = parts[1:]
         size = 1
         while size < len(rest_parts) and rest_parts[size - 1].lower() in _PARTICLES:
             size += 1
-        name = " ".join(rest_parts[:size])  # "mevrouw van der Berg": "van der Berg"
-    else:
-        while len(parts) > 1 and parts[0].lower() in _FAMILY:
-            parts = parts[1:]
-        name = parts[0]
+        surname = " ".join(rest_parts[:size])  # "mevrouw van der Berg": "Van der Berg"
+        if _checked(surname) is None:
+            return None
+        return f"{title} {surname[:1].upper()}{surname[1:]}"
+    while len(parts) > 1 and parts[0].lower() in _FAMILY:
+        parts = parts[1:]
+    name = parts[0]
+    if _checked(name) is None:
+        return None
+    return name[:1].upper() + name[1:] if name[:1].islower() and " " not in name else name
+
+
+def _checked(name: str) -> str | None:
+    """`name` when it can be one: letters, not a common word, not typed at random."""
     if not all(c.isalpha() or c in " -'." for c in name) or not any(c.isalpha() for c in name):
         return None
     if name.lower() in _NOT_A_NAME or len(name) > 40 or _typed_at_random(name.lower()):
         return None
-    return name[:1].upper() + name[1:] if name[:1].islower() and " " not in name else name
+    return name
