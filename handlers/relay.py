@@ -16,7 +16,9 @@ RELAY_STEP = "relay_write"
 
 async def relay_text(turn: Turn, text: str) -> None:
     """Pass one message on to the other side, names shown, numbers hidden."""
-    intro = await turn.store.get_introduction(int(turn.state.context.get("intro", 0)))
+    intro = await turn.store.get_introduction(
+        int(turn.state.context.get("intro", 0)), hold=True
+    )
     if intro is None or intro.status != ACCEPTED or not intro.relay_open or turn.person.blocked:
         turn.resume(str(turn.state.context.get("resume", "done")))
         raise InvalidAnswer("relay.closed")

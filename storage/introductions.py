@@ -117,11 +117,19 @@ class IntroductionVerbs(Verbs):
         )
         return _introduction(row) if row else None
 
-    async def get_introduction(self, introduction_id: int) -> Introduction | None:
-        """The introduction, or None when there is none (or it was anonymised)."""
-        row = await self._session.scalar(
-            select(IntroductionRow).where(IntroductionRow.id == introduction_id, LIVE)
-        )
+    async def get_introduction(
+        self, introduction_id: int, *, hold: bool = False
+    ) -> Introduction | None:
+        """The introduction, or None when there is none (or it was anonymised).
+
+        `hold`: on PostgreSQL, keep it from changing until this transaction ends (a shared
+        row lock; a change in progress is waited for and then read). A message passed on
+        through the bot holds it, so a relay stopped at that moment is either seen stopped
+        or stops after the message is queued (and can then take it back)."""
+        statement = select(IntroductionRow).where(IntroductionRow.id == introduction_id, LIVE)
+        if hold and self._postgres:
+            statement = statement.with_for_update(read=True)
+        row = await self._session.scalar(statement)
         return _introduction(row) if row else None
 
     async def change_introduction(

@@ -7,8 +7,15 @@ other side any more, not even what was still on its way."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+
+import pytest
+from sqlalchemy import text
+
 from handlers.ideas import IDEAS_KEY
 from handlers.introductions import stop_for_block
+from storage.db import Database
 from storage.records import Scope
 from tests.handlers.test_introductions import (
     DAY,
@@ -285,3 +292,49 @@ async def test_a_blocked_person_writes_to_nobody_even_while_their_relay_is_open(
     await anna.send("Hallo Henk")
     assert anna.last[0].text == nl("relay.closed")
     assert await world.take(henk) == []
+
+
+async def _waiting_on_a_row_lock(database: Database, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
+    """Whether some other connection to this database comes to wait for a row's lock."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')"
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with database.engine.connect() as connection:
+        while loop.time() < deadline:
+            if (await connection.execute(query)).scalar_one():
+                return True
+            await connection.rollback()
+            await asyncio.sleep(0.02)
+    return False
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="two transactions at once need PostgreSQL (SQLite takes one at a time)",
+)
+async def test_words_typed_while_the_block_is_being_saved_wait_for_it_and_go_nowhere(
+    world: World,
+) -> None:
+    """The moderator's block (its own engine, as the dashboard's request) has stopped the
+    conversation but not committed yet when Henk sends his words: his turn waits for it,
+    then finds the conversation stopped. Nothing of his reaches Anna."""
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    await henk.press(f"x:{intro.id}:write")
+    moderator = Database(world.app.database.url)
+    try:
+        async with moderator.unit_of_work() as store:
+            await store.set_blocked(Scope(None), henk.person_id, blocked=True, now=T0)
+            assert await stop_for_block(store, TEXTS, henk.person_id, now=T0) == 1
+            typing = asyncio.create_task(henk.send("Geef me je adres"))
+            assert await _waiting_on_a_row_lock(moderator), "his turn did not wait"
+            assert not typing.done()
+        await asyncio.wait_for(typing, 10)
+    finally:
+        await moderator.dispose()
+    assert henk.last[0].text == nl("relay.closed")
+    assert [r.text for r in await world.take(anna)] == [nl("relay.stopped", name=SOUP)]
+    assert (await world.intro(intro.id)).relay_open is False
