@@ -453,13 +453,9 @@ async def _may_share(turn: Turn, intro: Introduction, as_requester: bool) -> boo
     """Whether contact details may still be swapped: not after a report (either side
     blocked the other), nor while a moderator blocks either side."""
     other_ids = await others(turn, intro, as_requester)
-    if turn.person.blocked or await turn.store.is_blocked_between(turn.person.id, other_ids):
+    if await turn.store.any_blocked_by_moderator([turn.person.id, *other_ids]):
         return False
-    for other_id in other_ids:
-        other = await turn.store.get_person(other_id)
-        if other is not None and other.blocked:
-            return False
-    return True
+    return not await turn.store.is_blocked_between(turn.person.id, other_ids)
 
 
 async def _share(turn: Turn, intro_id: int, route: str, contact: str | None) -> None:

@@ -421,6 +421,18 @@ class IntroductionVerbs(Verbs):
             self._session.add(BlockRow(person_id=person_id, blocked_id=blocked_id, created_at=now))
             await self._session.flush()
 
+    async def any_blocked_by_moderator(self, person_ids: Collection[int]) -> bool:
+        """Whether a moderator blocks any of these people. On PostgreSQL their rows are held
+        until this transaction ends: a block being saved is waited for, and one that comes
+        later waits for this transaction (contact details swapped before it count as before)."""
+        statement = select(PersonRow.id, PersonRow.blocked_at).where(
+            PersonRow.id.in_(sorted(set(person_ids)))
+        )
+        if self._postgres:
+            statement = statement.order_by(PersonRow.id).with_for_update(read=True)
+        rows = (await self._session.execute(statement)).all()
+        return any(blocked_at is not None for _, blocked_at in rows)
+
     async def is_blocked_between(self, person_id: int, other_ids: Collection[int]) -> bool:
         """Whether `person_id` blocked any of `other_ids`, or was blocked by one of them."""
         found = await self._session.scalar(

@@ -338,3 +338,35 @@ async def test_words_typed_while_the_block_is_being_saved_wait_for_it_and_go_now
     assert henk.last[0].text == nl("relay.closed")
     assert [r.text for r in await world.take(anna)] == [nl("relay.stopped", name=SOUP)]
     assert (await world.intro(intro.id)).relay_open is False
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="two transactions at once need PostgreSQL (SQLite takes one at a time)",
+)
+async def test_contact_details_offered_while_the_block_is_being_saved_are_not_swapped(
+    world: World,
+) -> None:
+    anna, henk = world["Anna"], world["Henk"]
+    intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
+    await henk.press(f"x:{intro.id}:share")
+    await choose_route(henk, "phone")
+    await world.take(anna)
+    await anna.press(f"x:{intro.id}:share")
+    mark = len(world.ledger.sent)
+    moderator = Database(world.app.database.url)
+    try:
+        async with moderator.unit_of_work() as store:
+            await store.set_blocked(Scope(None), henk.person_id, blocked=True, now=T0)
+            await stop_for_block(store, TEXTS, henk.person_id, now=T0)
+            choosing = asyncio.create_task(choose_route(anna, "phone"))
+            assert await _waiting_on_a_row_lock(moderator), "her turn did not wait"
+            assert not choosing.done()
+        await asyncio.wait_for(choosing, 10)
+    finally:
+        await moderator.dispose()
+    assert anna.last[0].text == nl("intro.stopped_here")
+    await world.clear()
+    _never_reached(world, "Henk", anna, mark)
+    stopped = await world.intro(intro.id)
+    assert (stopped.requester_route, stopped.requester_contact) == ("bot", None)
