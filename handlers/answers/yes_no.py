@@ -25,6 +25,9 @@ _YES_PHRASES = (
     "dat klopt", "dit klopt", "alles klopt", "go ahead", "thats right", "that is right",
     "waarom niet", "why not", "i agree", "let s go", "lets go", "prima zo", "sounds good",
     "looks good", "looks right", "all good", "thats it", "dat is het", "dat mag",
+    "mag wel", "mag best", "is prima", "geen bezwaar", "geen probleem", "no problem",
+    "fine by me", "vind ik goed", "vind ik prima", "vind ik fijn", "lijkt me leuk",
+    "lijkt me goed", "lijkt me fijn", "i dont mind", "dont mind",
 )  # fmt: skip
 # Said before the answer and meaning nothing on their own: "nou nee", "ach ja", "well yes".
 _FILLERS = frozenset({"nou", "ach", "tja", "hm", "hmm", "eh", "uh", "oh", "well"})
@@ -74,6 +77,12 @@ EXAMPLES: tuple[tuple[str, bool | None], ...] = (
     ("dat hoeft niet te ver", None),
     ("looks good", True),
     ("goeiemiddag", None),
+    ("dat mag wel", True),
+    ("geen bezwaar hoor", True),
+    ("vind ik goed", True),
+    ("lijkt me leuk", True),
+    ("I don't mind", True),
+    ("vind ik niet goed", False),
     ("ja maar eerst koffie", None),
     ("wat is dit?", None),
     ("Anna", None),
