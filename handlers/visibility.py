@@ -8,6 +8,7 @@ told sees only a first name and an area, never where the person lives.
 
 from __future__ import annotations
 
+from handlers.answers.words import has_phrase, words
 from handlers.errors import InvalidAnswer
 from handlers.flow import CONSENT_VERSION, DONE, FIRST_STEP, STEPS
 from handlers.messages import Option
@@ -42,14 +43,23 @@ def needs_new_consent(version: str | None) -> bool:
     return version is not None and version != CONSENT_VERSION
 
 
+# Not sure yet: that is a no for now, which they can change at any time.
+NOT_YET = "visible:not_yet"
+_UNDECIDED = (
+    "weet ik niet", "weet ik nog niet", "weet niet", "geen idee", "twijfel", "misschien",
+    "later", "nog niet", "nadenken", "denk er over na", "not sure", "maybe", "dont know",
+    "no idea", "not yet", "think about it",
+)  # fmt: skip
+
+
 async def choose(turn: Turn, key: str) -> None:
-    if key not in ("visible:yes", "visible:no"):
+    if key not in ("visible:yes", "visible:no", NOT_YET):
         raise InvalidAnswer("button.unknown")
     visible = key == "visible:yes"
     await turn.update(neighbour_visible=visible)
     await turn.store.record_consent(turn.person.id, version=CONSENT_VERSION, language=turn.lang)
-    ack = turn.t("visibility.yes" if visible else "visibility.no")
-    turn.say(ack)
+    ack = {"visible:yes": "visibility.yes", "visible:no": "visibility.no"}.get(key)
+    turn.say(turn.t(ack or "visibility.not_yet"))
 
 
 def then(turn: Turn) -> str:
@@ -58,9 +68,11 @@ def then(turn: Turn) -> str:
     return step if step == "finish" or step in STEPS or step == DONE else FIRST_STEP
 
 
-def read(words: str) -> str:
+def read(text: str) -> str:
     """The button key that typed words mean; InvalidAnswer when they are neither."""
-    answer = read_yes_no(words)
+    answer = read_yes_no(text)
+    if answer is None and any(has_phrase(words(text), phrase) for phrase in _UNDECIDED):
+        return NOT_YET
     if answer is None:
         raise InvalidAnswer("visibility.not_understood")
     return "visible:yes" if answer else "visible:no"

@@ -496,6 +496,7 @@ VALID = [
             (Text("ja hoor"), "visibility.yes", True),
             (Text("nee"), "visibility.no", False),
             (Text("1"), "visibility.yes", True),
+            (Text("weet ik niet"), "visibility.not_yet", False),  # unsure: a no for now
         )
     ),
     Row(
@@ -508,7 +509,7 @@ VALID = [
     ),
     Row(
         "neighbours",
-        Text("weet ik niet"),
+        Text("wat betekent dat?"),
         "neighbours",
         nl("visibility.not_understood"),
         profile=DONE_PROFILE,

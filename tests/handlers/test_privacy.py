@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select, text
 
 from bot.app import App
@@ -201,6 +202,22 @@ async def test_a_tap_is_not_lost_to_the_new_question(app: App) -> None:
     assert nl("visibility.question") in anna.last[-1].text
     await anna.tap("Nee, liever niet")
     assert nl("ask.free") in anna.text  # and on with the intake
+
+
+@pytest.mark.parametrize("said", ["weet ik nog niet", "misschien later", "I'm not sure"])
+async def test_not_sure_whether_neighbours_may_hear_is_a_no_for_now(app: App, said: str) -> None:
+    await seed_places(app)
+    anna = Resident(app.conversations, external_id="anna")
+    person_id = await known(app, "anna", consent_version=OLD, step="group", turn=7)
+    await anna.press("7:pick:group")
+    assert nl("visibility.question") in anna.last[-1].text
+    await anna.send(said)
+    assert anna.last[0].text == nl("visibility.not_yet")
+    assert nl("ask.free") in anna.text  # and on with the intake
+    async with app.database.unit_of_work() as store:
+        saved = await store.get_person(person_id)
+        assert await store.get_consent_version(person_id) == CONSENT_VERSION
+    assert saved is not None and saved.neighbour_visible is False
 
 
 async def test_the_log_keeps_no_phone_numbers_or_invite_codes(app: App) -> None:
