@@ -125,8 +125,6 @@ ASK_FOR_HUMAN = (
     "een echt mens",
     "een echte persoon",
     "een medewerker spreken",
-    "iemand die me helpt",
-    "iemand die mij helpt",
     "i want to talk to a person",
     "talk to a person",
     "speak to a person",
@@ -155,11 +153,21 @@ def read_distress(text: str) -> Distress | None:
     return None
 
 
+# Asking for someone to help, with nothing named: "ik wil iemand die me helpt". With
+# something named it is a wish ("iemand die me helpt in de tuin"), for the question.
+_HELPER = re.compile(
+    r"\biemand (?:\w+ )?die (?:me|mij) (?:helpt|kan helpen|wil helpen|helpen kan)"
+    r"(?: (?:graag|alsjeblieft|alstublieft|aub|please))*[\s?]*$"
+)
+
+
 def asks_for_human(text: str) -> bool:
     """ "ik wil iemand spreken", "help van een mens", "I want to talk to a person"."""
     folded = _folded(text)
     if len(folded) < 8:
         return False
+    if _HELPER.search(folded):
+        return True
     return any(
         fuzz.partial_ratio(phrase, folded) >= _SIMILAR
         for phrase in ASK_FOR_HUMAN

@@ -12,7 +12,7 @@ from handlers.answers.distance import read_distance
 from handlers.answers.free import read_free
 from handlers.answers.group import read_group
 from handlers.answers.names import read_name
-from handlers.answers.places import Gazetteer, read_place_name, read_postcode
+from handlers.answers.places import Gazetteer, find_place, read_place_name, read_postcode
 from handlers.answers.rest import read_rest
 from handlers.answers.summary import read_summary
 from handlers.answers.tags import read_tags
@@ -92,7 +92,7 @@ async def _answer_place(turn: Turn, text: str) -> None:
         if len(wanted) >= 4 and wanted in " ".join(read_place_name(area.name).split()):
             await set_postcode(turn, area.postcode, name=area.name, area=area)
             return
-    place = Gazetteer.load().find(wanted)
+    place = find_place(text, Gazetteer.load())
     if place is None:
         raise InvalidAnswer("place.not_understood")
     await set_place_named(turn, place)

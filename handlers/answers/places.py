@@ -122,6 +122,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("Den Haag", "'s-Gravenhage"),
     ("weet ik veel", None),
     ("ik woon in de wijk hasseler es in hengelo", "Hengelo"),
+    ("ik woon in almelo bij de markt", "Almelo"),
 )
 
 
@@ -145,8 +146,14 @@ def read_place(text: str, gazetteer: Gazetteer) -> str | None:
     code = read_postcode(text)
     if code is not None:
         return code
-    place = gazetteer.find(read_place_name(text)) or _named_inside(text, gazetteer)
+    place = find_place(text, gazetteer)
     return place.name if place else None
+
+
+def find_place(text: str, gazetteer: Gazetteer) -> Place | None:
+    """The place a message names: "Strijen", "ik woon in Amelo" (typos allowed), or a name
+    inside a longer sentence ("ik woon in almelo bij de markt")."""
+    return gazetteer.find(read_place_name(text)) or _named_inside(text, gazetteer)
 
 
 def _named_inside(text: str, gazetteer: Gazetteer) -> Place | None:

@@ -79,3 +79,22 @@ def test_asking_for_a_person_is_read_with_typos(text: str) -> None:
 )
 def test_ordinary_answers_do_not_ask_for_a_person(text: str) -> None:
     assert not asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "iemand die me helpt in de tuin",
+        "iemand die mij helpt met de computer",
+        "iemand die mij met de auto naar het ziekenhuis brengt",
+    ],
+)
+def test_help_with_something_named_is_a_wish_not_a_call_for_a_person(text: str) -> None:
+    assert not asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["iemand die me helpt", "Is er iemand die me kan helpen?", "iemand die mij helpt aub"]
+)
+def test_help_with_nothing_named_asks_for_a_person(text: str) -> None:
+    assert asks_for_human(text)
