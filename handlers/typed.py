@@ -12,7 +12,13 @@ from handlers.answers.distance import read_distance
 from handlers.answers.free import read_free
 from handlers.answers.group import read_group
 from handlers.answers.names import read_name
-from handlers.answers.places import Gazetteer, find_place, read_place_name, read_postcode
+from handlers.answers.places import (
+    Gazetteer,
+    find_place,
+    read_place_name,
+    read_postcode,
+    villages_named,
+)
 from handlers.answers.rest import read_rest
 from handlers.answers.summary import read_summary
 from handlers.answers.tags import read_tags
@@ -92,7 +98,13 @@ async def _answer_place(turn: Turn, text: str) -> None:
         if len(wanted) >= 4 and wanted in " ".join(read_place_name(area.name).split()):
             await set_postcode(turn, area.postcode, name=area.name, area=area)
             return
-    place = find_place(text, Gazetteer.load())
+    gazetteer = Gazetteer.load()
+    villages = villages_named(text, gazetteer)
+    place = find_place(text, gazetteer)
+    if villages and place is not None:  # "Hoeksche Waard": which of its villages?
+        raise InvalidAnswer(
+            "place.which_village", area=place.municipality, examples=", ".join(villages[:3])
+        )
     if place is None:
         raise InvalidAnswer("place.not_understood")
     await set_place_named(turn, place)

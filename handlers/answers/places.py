@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 
@@ -50,10 +50,16 @@ class Gazetteer:
         grouped: dict[str, list[Place]] = defaultdict(list)
         for place in places:
             grouped[_key(place.name)].append(place)
+        # A municipality named after none of its places ("Hoeksche Waard") stands for its
+        # villages: which one is asked (`villages`), its middle may be far from any of them.
+        self._villages: dict[str, tuple[str, ...]] = {}
         for place in places:
             town = _key(place.municipality)
             if town and town not in grouped:
                 grouped[town].extend(p for p in places if p.municipality == place.municipality)
+                counted = Counter(p.name for p in grouped[town])
+                if len(counted) > 1:
+                    self._villages[town] = tuple(name for name, _ in counted.most_common())
         self.by_name = {key: _middle(found) for key, found in grouped.items() if key}
         self._names = list(self.by_name)
 
@@ -83,15 +89,25 @@ class Gazetteer:
 
     def find(self, name: str) -> Place | None:
         """The place called `name`, typos allowed; None when no name is close enough."""
+        key = self._resolve(name)
+        return self.by_name[key] if key else None
+
+    def villages(self, name: str) -> tuple[str, ...]:
+        """The villages of a municipality that `name` names and no place is called after
+        ("Hoeksche Waard": Oud-Beijerland, Strijen, ...), the largest first; else none."""
+        key = self._resolve(name)
+        return self._villages.get(key, ()) if key else ()
+
+    def _resolve(self, name: str) -> str | None:
         key = _key(_ALIASES.get(" ".join(words(name)), name))
         if not key:
             return None
         if key in self.by_name:
-            return self.by_name[key]
+            return key
         if len(key) < 4:
             return None
         best = process.extractOne(key, self._names, scorer=fuzz.ratio, score_cutoff=84)
-        return self.by_name[best[0]] if best else None
+        return str(best[0]) if best else None
 
 
 def _middle(places: list[Place]) -> Place:
@@ -123,6 +139,7 @@ EXAMPLES: tuple[tuple[str, str | None], ...] = (
     ("weet ik veel", None),
     ("ik woon in de wijk hasseler es in hengelo", "Hengelo"),
     ("ik woon in almelo bij de markt", "Almelo"),
+    ("ik woon in de Hoeksche Waard", None),  # which of its villages is asked
 )
 
 
@@ -146,6 +163,8 @@ def read_place(text: str, gazetteer: Gazetteer) -> str | None:
     code = read_postcode(text)
     if code is not None:
         return code
+    if villages_named(text, gazetteer):
+        return None  # which village is asked first
     place = find_place(text, gazetteer)
     return place.name if place else None
 
@@ -154,6 +173,12 @@ def find_place(text: str, gazetteer: Gazetteer) -> Place | None:
     """The place a message names: "Strijen", "ik woon in Amelo" (typos allowed), or a name
     inside a longer sentence ("ik woon in almelo bij de markt")."""
     return gazetteer.find(read_place_name(text)) or _named_inside(text, gazetteer)
+
+
+def villages_named(text: str, gazetteer: Gazetteer) -> tuple[str, ...]:
+    """The villages to choose from when the message names a municipality of several
+    ("ik woon in de Hoeksche Waard"); none when it names one place."""
+    return gazetteer.villages(read_place_name(text))
 
 
 def _named_inside(text: str, gazetteer: Gazetteer) -> Place | None:

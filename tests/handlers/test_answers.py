@@ -76,3 +76,13 @@ def test_every_dutch_postcode_is_in_the_shipped_table() -> None:
     assert gazetteer.by_code["7607"].name == "Almelo"
     assert gazetteer.find("Strijen") is not None
     assert gazetteer.find("Xyzzyplaats") is None
+
+
+def test_a_municipality_of_several_villages_names_them_and_a_town_does_not() -> None:
+    gazetteer = places.Gazetteer.load()
+    villages = gazetteer.villages("Hoeksche Waard")
+    assert {"Oud-Beijerland", "Strijen", "Maasdam"} <= set(villages)
+    assert villages[0] == "Oud-Beijerland"  # the largest first
+    assert gazetteer.villages("hoekse waard") == villages  # typos allowed
+    assert gazetteer.villages("Almelo") == ()
+    assert gazetteer.villages("Strijen") == ()  # a village of it: no question

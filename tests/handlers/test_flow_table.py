@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app import App
+from handlers.answers.places import Gazetteer
 from handlers.flow import CONSENT_VERSION, INTAKE
 from handlers.i18n import Texts
 from handlers.menu import MENU_ITEMS
@@ -685,6 +686,7 @@ BAD_AT_PLACE = [
     Bad("unknown-postcode-1000", Text("1000"), "place.unknown_postcode"),
     Bad("postcode-0000", Text("0000"), "place.not_understood"),
     Bad("postcode-12345", Text("12345"), "place.not_understood"),
+    Bad("many-villages", Text("ik woon in de Hoeksche Waard"), "place.which_village"),
 ]
 SIDE_STEPS = {"confirm_forget": {"resume": "gifts"}, "language": {"resume": "gifts"}}
 EVERY_STEP = [*(step.name for step in INTAKE), "done", *SIDE_STEPS]
@@ -703,6 +705,9 @@ def _explanation(bad: Bad, replies: list[Reply]) -> str:
         return nl(bad.explains, limit=MAX_TEXT)
     if bad.explains == "place.unknown_postcode":
         return nl(bad.explains, code="1000")
+    if bad.explains == "place.which_village":
+        examples = ", ".join(Gazetteer.load().villages("Hoeksche Waard")[:3])
+        return nl(bad.explains, area="Hoeksche Waard", examples=examples)
     return nl(bad.explains)
 
 
@@ -742,7 +747,7 @@ async def test_odd_input_changes_nothing_and_asks_again(
 
 def test_odd_inputs_are_tried_at_every_step() -> None:
     assert set(EVERY_STEP) == {step.name for step in INTAKE} | {"done", *SIDE_STEPS}
-    assert len(BAD_ROWS) == len(BAD) + len(BAD_AT_PLACE) == 22
+    assert len(BAD_ROWS) == len(BAD) + len(BAD_AT_PLACE) == 23
 
 
 # -- before consent: the welcome, and nothing stored ----------------------------------------
