@@ -48,3 +48,22 @@ async def test_the_conversation_understands_what_its_reader_does(app: App, step:
         elif step == "name" and moved_on and person.first_name != read_name(case.text):
             disagree.append(f"{case.text!r}: kept {person.first_name!r}")
     assert not disagree, "\n".join(disagree)
+
+
+async def test_the_welcome_understands_a_yes_or_no_as_its_reader_does(app: App) -> None:
+    """Consent: after the welcome, a yes makes someone a participant, anything else not."""
+    await seed_places(app)
+    cases = [case for case in (*CORPUS, *HELD_OUT) if case.question == "consent"]
+    assert {case.want for case in cases} >= {(True,), (False,)}
+    disagree: list[str] = []
+    for number, case in enumerate(cases):
+        resident = Resident(app.conversations, external_id=f"consent-{number}")
+        await resident.send("hoi")  # the welcome and its question
+        replies = await resident.send(case.text)
+        async with app.database.unit_of_work() as store:
+            joined = await store.find_person_by_identity(resident.channel, resident.external_id)
+        expected = understood(case) and case.want == (True,)
+        if (joined is not None) != expected:
+            shown = replies[0].text[:60] if replies else ""
+            disagree.append(f"{case.text!r}: reader {expected}, conversation {shown!r}")
+    assert not disagree, "\n".join(disagree)
