@@ -232,30 +232,31 @@ async def stop_for_block(
     Unblocking restores nothing by itself: the stopped requests stay closed (one request
     per resident and initiative or neighbour, as after a decline), the residents were told
     already, and only the suggestions come back (`storage.matching`)."""
+
+    async def tell(
+        who: int, lang: str, key: str, side: str | None, intro: int, named: tuple[int, ...]
+    ) -> None:
+        await store.queue_message(
+            who,
+            texts(lang, key, name=side or texts(lang, "intro.someone")),
+            ((IDEAS_KEY, texts(lang, "menu.ideas")),),
+            introduction_id=intro,
+            about=named,
+        )
+
     stopped = await store.close_requests_of(person_id, now=now)
     for request in stopped:
-        if request.requester_id is None:
-            continue
-        lang = request.language
-        name = request.other_side or texts(lang, "intro.someone")
-        await store.queue_message(
-            request.requester_id,
-            texts(lang, "intro.stopped", name=name),
-            ((IDEAS_KEY, texts(lang, "menu.ideas")),),
-            introduction_id=request.introduction_id,
-            about=request.named,
-        )
+        if request.requester_id is not None:
+            await tell(
+                request.requester_id, request.language, "intro.stopped", request.other_side,
+                request.introduction_id, request.named,
+            )  # fmt: skip
     relays = await store.close_relays_of(person_id)
     for relay in relays:
-        lang = relay.language
-        name = relay.other_side or texts(lang, "intro.someone")
-        await store.queue_message(
-            relay.person_id,
-            texts(lang, "relay.stopped", name=name),
-            ((IDEAS_KEY, texts(lang, "menu.ideas")),),
-            introduction_id=relay.introduction_id,
-            about=relay.named,
-        )
+        await tell(
+            relay.person_id, relay.language, "relay.stopped", relay.other_side,
+            relay.introduction_id, relay.named,
+        )  # fmt: skip
     return len(stopped) + len(relays)
 
 

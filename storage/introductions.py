@@ -224,6 +224,30 @@ class IntroductionVerbs(Verbs):
         )
         return [_introduction(r) for r in rows]
 
+    async def _change_where(
+        self, conditions: tuple[Any, ...], values: Mapping[str, Any]
+    ) -> list[int]:
+        """Apply `values` to the live introductions that meet `conditions`, in one
+        conditional update (re-checked after any wait for a row): the ids changed. The
+        timers' locks are taken first, as `change_introduction` and the scheduler take them."""
+        ids = list(await self._session.scalars(select(IntroductionRow.id).where(*conditions)))
+        if not ids:
+            return []
+        await self._session.execute(
+            select(JobRow.id)
+            .where(JobRow.introduction_id.in_(ids), JobRow.done_at.is_(None))
+            .with_for_update()
+        )
+        return list(
+            await self._session.scalars(
+                update(IntroductionRow)
+                .where(IntroductionRow.id.in_(ids), *conditions)
+                .values(**values)
+                .returning(IntroductionRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+
     async def close_requests_of(self, person_id: int, *, now: datetime) -> list[StoppedRequest]:
         """A moderator blocked this person: every request still waiting for an answer that
         involves them stops. That is a request asked by them, to them as a neighbour, or to
@@ -245,24 +269,7 @@ class IntroductionVerbs(Verbs):
                 IntroductionRow.initiative_id.in_(organised),
             ),
         )
-        ids = list(await self._session.scalars(select(IntroductionRow.id).where(*waiting)))
-        if not ids:
-            return []
-        # The timers' locks first, as `change_introduction` and the scheduler take them.
-        await self._session.execute(
-            select(JobRow.id)
-            .where(JobRow.introduction_id.in_(ids), JobRow.done_at.is_(None))
-            .with_for_update()
-        )
-        closed = list(
-            await self._session.scalars(
-                update(IntroductionRow)
-                .where(IntroductionRow.id.in_(ids), *waiting)
-                .values(status="closed", ended_at=now)
-                .returning(IntroductionRow.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
+        closed = await self._change_where(waiting, {"status": "closed", "ended_at": now})
         if not closed:
             return []
         await self._session.execute(
@@ -322,24 +329,7 @@ class IntroductionVerbs(Verbs):
                 IntroductionRow.answered_by_id == person_id,
             ),
         )
-        ids = list(await self._session.scalars(select(IntroductionRow.id).where(*open_relay)))
-        if not ids:
-            return []
-        # The timers' locks first, as `change_introduction` and the scheduler take them.
-        await self._session.execute(
-            select(JobRow.id)
-            .where(JobRow.introduction_id.in_(ids), JobRow.done_at.is_(None))
-            .with_for_update()
-        )
-        closed = list(
-            await self._session.scalars(
-                update(IntroductionRow)
-                .where(IntroductionRow.id.in_(ids), *open_relay)
-                .values(relay_open=False)
-                .returning(IntroductionRow.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
+        closed = await self._change_where(open_relay, {"relay_open": False})
         if not closed:
             return []
         rows = (

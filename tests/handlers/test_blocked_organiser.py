@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable
 
 import pytest
 from sqlalchemy import text
@@ -311,10 +312,32 @@ async def _waiting_on_a_row_lock(database: Database, timeout: float = 10.0) -> b
     return False
 
 
-@pytest.mark.skipif(
+POSTGRES_ONLY = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
     reason="two transactions at once need PostgreSQL (SQLite takes one at a time)",
 )
+
+
+async def _while_blocking(world: World, name: str, action: Awaitable[object]) -> int:
+    """Block `name` as the dashboard does, in an engine of its own, and run `action` while
+    that is saved but not committed: `action` must come to wait for it, and then ends.
+    Returns how many requests and conversations the block stopped."""
+    moderator = Database(world.app.database.url)
+    try:
+        async with moderator.unit_of_work() as store:
+            person_id = world[name].person_id
+            await store.set_blocked(Scope(None), person_id, blocked=True, now=T0)
+            stopped = await stop_for_block(store, TEXTS, person_id, now=T0)
+            running = asyncio.ensure_future(action)
+            assert await _waiting_on_a_row_lock(moderator), "it did not wait for the block"
+            assert not running.done()
+        await asyncio.wait_for(running, 10)
+    finally:
+        await moderator.dispose()
+    return stopped
+
+
+@POSTGRES_ONLY
 async def test_words_typed_while_the_block_is_being_saved_wait_for_it_and_go_nowhere(
     world: World,
 ) -> None:
@@ -324,26 +347,13 @@ async def test_words_typed_while_the_block_is_being_saved_wait_for_it_and_go_now
     anna, henk = world["Anna"], world["Henk"]
     intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
     await henk.press(f"x:{intro.id}:write")
-    moderator = Database(world.app.database.url)
-    try:
-        async with moderator.unit_of_work() as store:
-            await store.set_blocked(Scope(None), henk.person_id, blocked=True, now=T0)
-            assert await stop_for_block(store, TEXTS, henk.person_id, now=T0) == 1
-            typing = asyncio.create_task(henk.send("Geef me je adres"))
-            assert await _waiting_on_a_row_lock(moderator), "his turn did not wait"
-            assert not typing.done()
-        await asyncio.wait_for(typing, 10)
-    finally:
-        await moderator.dispose()
+    assert await _while_blocking(world, "Henk", henk.send("Geef me je adres")) == 1
     assert henk.last[0].text == nl("relay.closed")
     assert [r.text for r in await world.take(anna)] == [nl("relay.stopped", name=SOUP)]
     assert (await world.intro(intro.id)).relay_open is False
 
 
-@pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="two transactions at once need PostgreSQL (SQLite takes one at a time)",
-)
+@POSTGRES_ONLY
 async def test_contact_details_offered_while_the_block_is_being_saved_are_not_swapped(
     world: World,
 ) -> None:
@@ -354,17 +364,7 @@ async def test_contact_details_offered_while_the_block_is_being_saved_are_not_sw
     await world.take(anna)
     await anna.press(f"x:{intro.id}:share")
     mark = len(world.ledger.sent)
-    moderator = Database(world.app.database.url)
-    try:
-        async with moderator.unit_of_work() as store:
-            await store.set_blocked(Scope(None), henk.person_id, blocked=True, now=T0)
-            await stop_for_block(store, TEXTS, henk.person_id, now=T0)
-            choosing = asyncio.create_task(choose_route(anna, "phone"))
-            assert await _waiting_on_a_row_lock(moderator), "her turn did not wait"
-            assert not choosing.done()
-        await asyncio.wait_for(choosing, 10)
-    finally:
-        await moderator.dispose()
+    await _while_blocking(world, "Henk", choose_route(anna, "phone"))
     assert anna.last[0].text == nl("intro.stopped_here")
     await world.clear()
     _never_reached(world, "Henk", anna, mark)
