@@ -52,6 +52,15 @@ _UNDECIDED = (
 )  # fmt: skip
 
 
+_QUESTION_WORDS = frozenset({"wat", "waarom", "hoe", "wie", "welke", "what", "why", "how", "who"})
+
+
+def _asks_what_it_means(text: str) -> bool:
+    """ "Wat betekent dat?", "waarom wil je dat weten": a question about the question."""
+    said = words(text)
+    return text.rstrip().endswith("?") or bool(said and said[0] in _QUESTION_WORDS)
+
+
 async def choose(turn: Turn, key: str) -> None:
     if key not in ("visible:yes", "visible:no", NOT_YET):
         raise InvalidAnswer("button.unknown")
@@ -73,6 +82,8 @@ def read(text: str) -> str:
     answer = read_yes_no(text)
     if answer is None and any(has_phrase(words(text), phrase) for phrase in _UNDECIDED):
         return NOT_YET
+    if answer is None and _asks_what_it_means(text):
+        raise InvalidAnswer("visibility.explained")  # then the question again
     if answer is None:
         raise InvalidAnswer("visibility.not_understood")
     return "visible:yes" if answer else "visible:no"
