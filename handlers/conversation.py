@@ -34,6 +34,7 @@ from handlers.reading import (
     MAX_TEXT,
     Command,
     clean,
+    fold,
     has_words,
     is_greeting,
     is_thanks,
@@ -407,6 +408,8 @@ async def _on_text(turn: Turn, stage: Stage, text: str) -> None:
     if len(text) > MAX_TEXT:
         raise InvalidAnswer("text.too_long", limit=MAX_TEXT)
     command = read_command(text)
+    if command is not None and stage.passes_on and not _works_while_writing(command, text):
+        command = None  # "klaar", "Engels" or "weet ik niet" are words for the other side
     if await linking.on_code(turn, text):
         return
     if turn.state.stopped:
@@ -439,6 +442,17 @@ async def _on_text(turn: Turn, stage: Stage, text: str) -> None:
         await _on_numbers(turn, stage, numbers)
         return
     await stage.text(turn, text)
+
+
+# While writing to someone through the bot, only leaving, erasing and a plain "help" work
+# as commands: any other command word is a message like the rest.
+_WHILE_WRITING = (Command.STOP, Command.BACK, Command.FORGET)
+
+
+def _works_while_writing(command: Command, text: str) -> bool:
+    if command in _WHILE_WRITING:
+        return True
+    return command is Command.HELP and fold(text) in ("help", "hulp")
 
 
 async def _on_numbers(turn: Turn, stage: Stage, numbers: list[int]) -> None:

@@ -1042,18 +1042,22 @@ async def test_a_greeting_or_a_number_written_through_the_bot_is_passed_on(
     world: World,
 ) -> None:
     """Words for the other side are a message, whatever they look like: "Hallo!" is no
-    greeting to the bot, "2" no button number."""
+    greeting to the bot, "2" no button number, "Engels" or "weet ik niet" no command."""
     anna, henk = world["Anna"], world["Henk"]
     intro = await through_the_bot(world, anna, f"i:{world.soup}", henk)
-    for said in ("Hallo!", "goedemorgen", "2", "12 uur?", "bedankt"):
+    said_words = ("Hallo!", "goedemorgen", "2", "12 uur?", "bedankt", "Engels", "weet ik niet",
+                  "klaar", "ik snap het niet", "opnieuw")  # fmt: skip
+    for said in said_words:
         await henk.press(f"x:{intro.id}:write")
         await henk.send(said)
         assert henk.last[0].text == nl("relay.sent"), said
         (got,) = await world.take(anna)
         assert got.text == nl("relay.message", name=f"Henk ({SOUP})", text=said)
-    await henk.press(f"x:{intro.id}:write")
-    await henk.send("stop")  # a command still is one: nothing is sent
-    assert await world.take(anna) == []
+    for command in ("stop", "help"):  # leaving and asking for help still work
+        await henk.press(f"x:{intro.id}:write")
+        await henk.send(command)
+        assert henk.last[0].text != nl("relay.sent")
+        assert await world.take(anna) == []
 
 
 async def test_sharing_by_both_reveals_both_routes_and_closes_the_relay(world: World) -> None:
