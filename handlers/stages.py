@@ -48,7 +48,8 @@ class Stage:
     choice: Callable[[Turn, str], Awaitable[None]]
     text: Callable[[Turn, str], Awaitable[None]]
     # Words for someone else, passed on as typed: "Hallo!" or "2" is a message, not a
-    # greeting to answer or a button number (commands such as "stop" still work).
+    # greeting to answer or a button number; of the command words only stop, terug, a
+    # plain help and vergeet mij act (`handlers.conversation`).
     passes_on: bool = False
 
 
