@@ -21,7 +21,7 @@ from handlers.answers.places import (
 )
 from handlers.answers.rest import read_rest
 from handlers.answers.summary import read_summary
-from handlers.answers.tags import read_tags
+from handlers.answers.tags import read_tags, says_nothing
 from handlers.answers.times import WEEKEND_DAYS, named_days, read_times
 from handlers.answers.yes_no import read_yes_no
 from handlers.errors import InvalidAnswer
@@ -118,6 +118,11 @@ async def _answer_tags(turn: Turn, step: Step, text: str) -> None:
         await advance(turn, ack=turn.t("ack.noted"))  # "ja" after ticking: that's it
         return
     if not reading.found and not reading.dropped:
+        if says_nothing(text) and step.tag_kind == "gift":
+            raise InvalidAnswer("gifts.everyone_gives")  # kindly, and the question again
+        if says_nothing(text) and not step.required:
+            await advance(turn, ack=turn.t("ack.skipped"))  # "niks" wished: nothing to note
+            return
         raise InvalidAnswer("multi.not_understood")
     kept = [tag for tag in selected(turn, step) if tag not in reading.dropped]
     await store(turn, **{step.field or "": tuple(dict.fromkeys([*kept, *reading.found]))})

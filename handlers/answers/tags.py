@@ -20,6 +20,19 @@ from handlers.taxonomy import Taxonomy, tokenise
 _HELP_WANTED = ("niet goed", "niet zo goed", "niet alleen", "niet meer alleen", "hulp", "help")
 
 
+# "Niks", "ik kan niet veel meer": nothing (or little) to name, said as such.
+_NOTHING = frozenset({"niks", "niets", "nothing", "nergens", "nada", "noppes"})
+_LITTLE = ("niet veel", "niet zoveel", "niet zo veel", "weinig", "not much", "not a lot",
+           "nothing much", "cant do much", "dont do much")  # fmt: skip
+
+
+def says_nothing(text: str) -> bool:
+    """ "Niks", "ik kan niks meer", "niet veel, ik ben 85": no gift or wish named, and
+    saying so (read when no tag was found)."""
+    said = [lemma(word) for word in tokenise(text)]
+    return bool(_NOTHING & set(said)) or any(has_phrase(said, phrase) for phrase in _LITTLE)
+
+
 @dataclass(frozen=True)
 class TagReading:
     found: tuple[str, ...]  # tags meant

@@ -1,5 +1,6 @@
 """Everyday words outside the questions: thanks get a kind answer at any step, and at the
-menu "heb je iets voor mij?" asks for ideas as the button does."""
+menu "heb je iets voor mij?" asks for ideas as the button does. Someone who says they have
+nothing to give hears that everyone has something; nothing wished is a skip."""
 
 from __future__ import annotations
 
@@ -89,3 +90,26 @@ async def test_no_more_ideas_at_the_menu_pauses_them(app: App) -> None:
     async with app.database.unit_of_work() as store:
         person = await store.find_person_by_identity(anna.channel, anna.external_id)
     assert person is not None and person.suggestions_paused
+
+
+@pytest.mark.parametrize("said", ["ik kan niks meer", "niet veel, ik ben 85", "Nothing really"])
+async def test_nothing_to_give_hears_that_everyone_has_something(app: App, said: str) -> None:
+    anna = await seeded(app)
+    await put_at(app, anna, "gifts")
+    before = await snapshot(app.database, anna)
+    for _ in range(3):  # kindly each time, and no person is called in for it
+        replies = await anna.send(said)
+        assert replies[0].text == nl("gifts.everyone_gives")
+        assert asks(replies, "gifts")
+        assert nl("moderation.not_understood") not in text_of(replies)
+    assert await snapshot(app.database, anna) == before
+    replies = await anna.send("nou, ik luister graag")
+    assert asks(replies, "wishes")
+
+
+async def test_nothing_wished_is_a_skip(app: App) -> None:
+    anna = await seeded(app)
+    await put_at(app, anna, "wishes")
+    replies = await anna.send("niks eigenlijk")
+    assert replies[0].text.startswith(nl("ack.skipped"))
+    assert asks(replies, "times")
