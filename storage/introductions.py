@@ -46,6 +46,21 @@ INTRODUCTION_FIELDS = frozenset(
 LIVE = and_(IntroductionRow.anonymised_at.is_(None), IntroductionRow.requester_id.is_not(None))
 
 
+def _open_relays_of(person_id: int) -> tuple[Any, ...]:
+    """The accepted introductions this person is a side of, their conversation through the
+    bot still open."""
+    return (
+        LIVE,
+        IntroductionRow.status == "accepted",
+        IntroductionRow.relay_open.is_(True),
+        or_(
+            IntroductionRow.requester_id == person_id,
+            IntroductionRow.neighbour_id == person_id,
+            IntroductionRow.answered_by_id == person_id,
+        ),
+    )
+
+
 def _introduction(row: IntroductionRow) -> Introduction:
     if row.requester_id is None:  # anonymised rows are counted, never handed out
         raise LookupError(f"introduction {row.id} is anonymised")
@@ -191,18 +206,7 @@ class IntroductionVerbs(Verbs):
     async def list_open_relays_for(self, person_id: int) -> list[Introduction]:
         """Accepted introductions of this person whose conversation through the bot is open."""
         rows = await self._session.scalars(
-            select(IntroductionRow)
-            .where(
-                LIVE,
-                IntroductionRow.status == "accepted",
-                IntroductionRow.relay_open.is_(True),
-                or_(
-                    IntroductionRow.requester_id == person_id,
-                    IntroductionRow.neighbour_id == person_id,
-                    IntroductionRow.answered_by_id == person_id,
-                ),
-            )
-            .order_by(IntroductionRow.id)
+            select(IntroductionRow).where(*_open_relays_of(person_id)).order_by(IntroductionRow.id)
         )
         return [_introduction(r) for r in rows]
 
@@ -319,17 +323,7 @@ class IntroductionVerbs(Verbs):
 
         Contact details already shared stay with the other side; unblocking opens
         nothing again."""
-        open_relay = (
-            LIVE,
-            IntroductionRow.status == "accepted",
-            IntroductionRow.relay_open.is_(True),
-            or_(
-                IntroductionRow.requester_id == person_id,
-                IntroductionRow.neighbour_id == person_id,
-                IntroductionRow.answered_by_id == person_id,
-            ),
-        )
-        closed = await self._change_where(open_relay, {"relay_open": False})
+        closed = await self._change_where(_open_relays_of(person_id), {"relay_open": False})
         if not closed:
             return []
         rows = (
