@@ -85,6 +85,15 @@ async def _block_and_stop(world: World, name: str) -> int:
         return await stop_for_block(store, TEXTS, found.id, now=T0)
 
 
+async def _told_kindly(world: World, member: Member, key: str, *, blocked: str) -> None:
+    """`member` got one message, `key` about the soup: kind, no reason given, and the way
+    to other ideas; it names neither the block nor the person blocked."""
+    (told,) = await world.take(member)
+    assert told.text == nl(key, name=SOUP)  # kind, no reason given
+    assert "blok" not in told.text.lower() and blocked not in told.text
+    assert [o.key for o in told.options] == [IDEAS_KEY]
+
+
 def _never_reached(world: World, recipient: str, owner: Member, since: int) -> None:
     """Nothing sent to `recipient` after message `since` holds any contact of `owner`."""
     contacts = (owner.phone, owner.typed_phone, owner.username or "")
@@ -106,10 +115,7 @@ async def test_a_request_waiting_on_a_blocked_organiser_stops_and_the_resident_i
     mark = len(world.ledger.sent)
 
     assert await _block_and_stop(world, "Henk") == 1
-    (told,) = await world.take(anna)
-    assert told.text == nl("intro.stopped", name=SOUP)  # kind, no reason given
-    assert "blok" not in told.text.lower() and "Henk" not in told.text
-    assert [o.key for o in told.options] == [IDEAS_KEY]
+    await _told_kindly(world, anna, "intro.stopped", blocked="Henk")
     stopped = await world.intro(intro.id)
     assert (stopped.status, stopped.target_route, stopped.target_contact) == ("closed", None, None)
     assert await world.pending_jobs(intro.id) == []
@@ -208,10 +214,7 @@ async def test_a_conversation_with_a_blocked_organiser_stops_and_the_resident_is
     await world.clear()
 
     assert await _block_and_stop(world, "Henk") == 1
-    (told,) = await world.take(anna)
-    assert told.text == nl("relay.stopped", name=SOUP)  # kind, no reason given
-    assert "blok" not in told.text.lower() and "Henk" not in told.text
-    assert [o.key for o in told.options] == [IDEAS_KEY]
+    await _told_kindly(world, anna, "relay.stopped", blocked="Henk")
     stopped = await world.intro(intro.id)
     assert (stopped.status, stopped.relay_open) == ("accepted", False)
 
